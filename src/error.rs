@@ -1,0 +1,77 @@
+//! Typed errors of the library: loading files, building models and explaining.
+
+use std::path::PathBuf;
+
+/// A model or data file could not be read or understood.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error("{path}: unsupported ONNX op {op_type:?} in node {node:?}; supported ops: {supported}")]
+    UnsupportedOp {
+        path: PathBuf,
+        op_type: String,
+        node: String,
+        supported: String,
+    },
+    #[error("{path}: invalid model: {source}")]
+    Model {
+        path: PathBuf,
+        #[source]
+        source: ModelError,
+    },
+}
+
+impl LoadError {
+    /// Shorthand for a format error about `path`.
+    pub fn format(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
+        LoadError::Format {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for an I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        LoadError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// A network description that is inconsistent (shapes that do not chain, bad parameters).
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("layer {index} ({kind}): {message}")]
+    Layer {
+        index: usize,
+        kind: String,
+        message: String,
+    },
+    #[error("input shape {got:?} does not match the model's input shape {expected:?}")]
+    InputShape { expected: Vec<usize>, got: Vec<usize> },
+    #[error("the model has no layers")]
+    Empty,
+    #[error("{count} weights or biases are NaN or infinite (first in layer {layer}); refusing to explain")]
+    NonFinite { layer: usize, count: usize },
+}
+
+/// An explanation could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum LrpError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("target class {target} is out of range: the model has {classes} outputs")]
+    Target { target: usize, classes: usize },
+    #[error("invalid rule: {0}")]
+    Rule(String),
+    #[error("rule spec {spec:?}: {message}")]
+    Spec { spec: String, message: String },
+}

@@ -1,0 +1,164 @@
+//! Composites: which rule each layer uses. Assignments apply left to right; later ones override earlier ones.
+
+use super::rule::{LRP0_EPSILON, LayerRule, Rule};
+use crate::error::LrpError;
+use crate::model::{LayerKind, Model};
+
+/// Which layers an assignment applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Selector {
+    /// Every Dense and Conv2d layer (`*`).
+    Weighted,
+    Dense,
+    Conv,
+    /// Average and sum pooling.
+    Pool,
+    MaxPool,
+    /// The first Dense or Conv2d layer.
+    First,
+    /// The first Conv2d layer (Zennit's first-layer map in `epsilon_gamma_box`: it only matches convolutions).
+    FirstConv,
+    /// The last Dense or Conv2d layer.
+    Last,
+    /// A layer index as printed by `info`.
+    Index(usize),
+}
+
+impl Selector {
+    fn matches(self, model: &Model, index: usize) -> bool {
+        let kind = model.layers()[index].kind();
+        match self {
+            Selector::Weighted => kind.is_weighted(),
+            Selector::Dense => kind == LayerKind::Dense,
+            Selector::Conv => kind == LayerKind::Conv2d,
+            Selector::Pool => kind.is_linear_pool(),
+            Selector::MaxPool => kind == LayerKind::MaxPool2d,
+            Selector::First => model.first_weighted() == Some(index),
+            Selector::FirstConv => model.layers().iter().position(|l| l.kind() == LayerKind::Conv2d) == Some(index),
+            Selector::Last => model.last_weighted() == Some(index),
+            Selector::Index(i) => i == index,
+        }
+    }
+
+    /// The spelling used in rule specs.
+    pub fn name(self) -> String {
+        match self {
+            Selector::Weighted => "*".into(),
+            Selector::Dense => "dense".into(),
+            Selector::Conv => "conv".into(),
+            Selector::Pool => "pool".into(),
+            Selector::MaxPool => "maxpool".into(),
+            Selector::First => "first".into(),
+            Selector::FirstConv => "firstconv".into(),
+            Selector::Last => "last".into(),
+            Selector::Index(i) => i.to_string(),
+        }
+    }
+}
+
+/// An ordered list of `(selector, rule)` assignments.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Composite {
+    pub assignments: Vec<(Selector, LayerRule)>,
+}
+
+/// The named presets, in display order.
+pub const PRESET_NAMES: [&str; 5] = [
+    "epsilon_plus",
+    "epsilon_plus_flat",
+    "epsilon_alpha2_beta1",
+    "epsilon_gamma_box",
+    "seed",
+];
+
+impl Composite {
+    /// The same rule on every Dense and Conv2d layer.
+    pub fn uniform(rule: LayerRule) -> Self {
+        Composite {
+            assignments: vec![(Selector::Weighted, rule)],
+        }
+    }
+
+    pub fn with(mut self, selector: Selector, rule: LayerRule) -> Self {
+        self.assignments.push((selector, rule));
+        self
+    }
+
+    /// A named preset (Zennit's meanings). `epsilon_gamma_box` takes its box bounds `(low, high)`.
+    pub fn preset(name: &str, bounds: Option<(f32, f32)>) -> Option<Self> {
+        let eps = LayerRule::new(Rule::Epsilon { epsilon: 1e-6 });
+        let zplus = LayerRule::new(Rule::ZPlus);
+        Some(match name {
+            "epsilon_plus" => Composite::default()
+                .with(Selector::Dense, eps)
+                .with(Selector::Conv, zplus),
+            "epsilon_plus_flat" => {
+                Composite::preset("epsilon_plus", None)?.with(Selector::First, LayerRule::new(Rule::Flat))
+            }
+            "epsilon_alpha2_beta1" => Composite::default().with(Selector::Dense, eps).with(
+                Selector::Conv,
+                LayerRule::new(Rule::AlphaBeta { alpha: 2.0, beta: 1.0 }),
+            ),
+            "epsilon_gamma_box" => {
+                let (low, high) = bounds.unwrap_or((0.0, 1.0));
+                Composite::default()
+                    .with(Selector::Dense, eps)
+                    .with(Selector::Conv, LayerRule::new(Rule::Gamma { gamma: 0.25 }))
+                    .with(Selector::FirstConv, LayerRule::new(Rule::ZBox { low, high }))
+            }
+            "seed" => Composite::uniform(zplus).with(Selector::First, LayerRule::new(Rule::WSquare)),
+            _ => return None,
+        })
+    }
+
+    /// The rule of every layer of `model`: defaults first (LRP-0 on Dense/Conv, norm on average/sum pooling,
+    /// winner-take-all on max pooling, pass elsewhere), then each assignment in order.
+    pub fn resolve(&self, model: &Model) -> Result<Vec<LayerRule>, LrpError> {
+        let mut plan: Vec<LayerRule> = model.layers().iter().map(|l| default_rule(l.kind())).collect();
+        for (selector, rule) in &self.assignments {
+            rule.validate().map_err(LrpError::Rule)?;
+            if let Selector::Index(i) = selector
+                && *i >= plan.len()
+            {
+                return Err(LrpError::Rule(format!(
+                    "layer index {i} is out of range: the model has {} layers",
+                    plan.len()
+                )));
+            }
+            for (index, slot) in plan.iter_mut().enumerate() {
+                if selector.matches(model, index) {
+                    let kind = model.layers()[index].kind();
+                    check_applicable(kind, &rule.rule)
+                        .map_err(|m| LrpError::Rule(format!("layer {index} ({}): {m}", kind.name())))?;
+                    *slot = *rule;
+                }
+            }
+        }
+        Ok(plan)
+    }
+}
+
+fn default_rule(kind: LayerKind) -> LayerRule {
+    match kind {
+        LayerKind::Dense | LayerKind::Conv2d => LayerRule::new(Rule::Epsilon { epsilon: LRP0_EPSILON }),
+        LayerKind::AvgPool2d | LayerKind::SumPool2d => LayerRule::new(Rule::Norm),
+        LayerKind::MaxPool2d => LayerRule::new(Rule::WinnerTakeAll),
+        _ => LayerRule::new(Rule::Pass),
+    }
+}
+
+/// Whether `rule` makes sense on a layer of `kind`.
+pub fn check_applicable(kind: LayerKind, rule: &Rule) -> Result<(), String> {
+    let max_pool_rule = matches!(rule, Rule::WinnerTakeAll | Rule::WinnerSplit);
+    match kind {
+        LayerKind::MaxPool2d if !max_pool_rule => Err(format!("max pooling takes wta or wta_split, not {rule}")),
+        LayerKind::Relu | LayerKind::Tanh | LayerKind::Flatten | LayerKind::Reshape if *rule != Rule::Pass => {
+            Err(format!("this layer passes relevance unchanged; {rule} does not apply"))
+        }
+        k if k != LayerKind::MaxPool2d && max_pool_rule => Err(format!("{rule} only applies to max pooling")),
+        k if (k.is_weighted() || k.is_linear_pool()) && *rule == Rule::Pass => {
+            Err("pass does not apply to a layer with weights".into())
+        }
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,223 @@
+//! The LRP engine: `explain(model, input, method, target, init)` → relevance at the input of every layer.
+//!
+//! Relevance always starts from the pre-softmax logits (a final softmax is never part of the model's layers).
+
+mod composite;
+mod propagate;
+mod rule;
+mod spec;
+
+pub use composite::{Composite, PRESET_NAMES, Selector, check_applicable};
+pub use propagate::{layer_gradient, layer_relevance, linear_relevance};
+pub use rule::{DEFAULT_STABILIZER, LRP0_EPSILON, LayerRule, Rule};
+pub use spec::parse_layer_rule;
+
+use ndarray::{Array2, ArrayD, Axis, IxDyn};
+
+use crate::error::LrpError;
+use crate::model::Model;
+
+/// How an explanation is computed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// Layer-wise relevance propagation with a rule per layer.
+    Lrp(Composite),
+    /// `∂⟨R₀, f(x)⟩/∂x`, with `R₀` the initial relevance.
+    Gradient,
+    /// `x ⊙ gradient`.
+    InputXGradient,
+    /// `x ⊙ (1/n)·Σ_{k=1..n} ∇⟨R₀, f(k/n · x)⟩` (zero baseline, right Riemann sum).
+    IntegratedGradients { steps: usize },
+}
+
+/// The output relevance to start from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum InitRelevance {
+    /// The chosen class's logit, all other outputs 0 (the LRP Toolbox convention).
+    #[default]
+    Logit,
+    /// 1 for the chosen class (Zennit's convention).
+    OneHot,
+}
+
+/// Which class to explain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Target {
+    /// The argmax of each sample's logits.
+    #[default]
+    Predicted,
+    /// The same class for every sample.
+    Class(usize),
+    /// One class per sample (e.g. the true labels).
+    PerSample(Vec<usize>),
+    /// "Why A rather than B": initial relevance on A minus that on B.
+    Contrast { class: usize, against: usize },
+}
+
+/// The result of [`explain`] on a batch of `N` samples of a model with `L` layers.
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    /// `[N, classes]` pre-softmax outputs.
+    pub logits: Array2<f32>,
+    /// The explained class of each sample.
+    pub targets: Vec<usize>,
+    /// `relevance[k]`: relevance at the input of layer `k`, shaped `[N, model.shape_at(k)...]`;
+    /// `relevance[L]` is the initial relevance at the output.
+    pub relevance: Vec<ArrayD<f32>>,
+    /// `activations[k]`: the input of layer `k`; `activations[L]` the logits.
+    pub activations: Vec<ArrayD<f32>>,
+}
+
+impl Explanation {
+    /// Relevance at the model input, `[N, input_shape...]`.
+    pub fn input_relevance(&self) -> &ArrayD<f32> {
+        &self.relevance[0]
+    }
+
+    /// `[N, L + 1]`: the total relevance at the input of each layer (last column: the output).
+    pub fn layer_totals(&self) -> Array2<f32> {
+        let n = self.logits.nrows();
+        let mut out = Array2::zeros((n, self.relevance.len()));
+        for (k, r) in self.relevance.iter().enumerate() {
+            for (i, sample) in r.axis_iter(Axis(0)).enumerate() {
+                out[[i, k]] = sample.iter().map(|&v| v as f64).sum::<f64>() as f32;
+            }
+        }
+        out
+    }
+}
+
+fn argmax(row: ndarray::ArrayView1<'_, f32>) -> usize {
+    let mut best = 0;
+    for (i, &v) in row.iter().enumerate() {
+        if v > row[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The initial relevance `[N, classes]` and the explained class per sample.
+pub fn initial_relevance(
+    logits: &Array2<f32>,
+    target: &Target,
+    init: InitRelevance,
+) -> Result<(Array2<f32>, Vec<usize>), LrpError> {
+    let (n, classes) = logits.dim();
+    let check = |c: usize| {
+        if c < classes {
+            Ok(c)
+        } else {
+            Err(LrpError::Target { target: c, classes })
+        }
+    };
+    let mut r = Array2::zeros((n, classes));
+    let mut targets = Vec::with_capacity(n);
+    let value = |i: usize, c: usize| match init {
+        InitRelevance::Logit => logits[[i, c]],
+        InitRelevance::OneHot => 1.0,
+    };
+    for i in 0..n {
+        let c = match target {
+            Target::Predicted => argmax(logits.row(i)),
+            Target::Class(c) => check(*c)?,
+            Target::PerSample(cs) => check(
+                *cs.get(i)
+                    .ok_or_else(|| LrpError::Rule(format!("{} targets given for {n} samples", cs.len())))?,
+            )?,
+            Target::Contrast { class, against } => {
+                let (a, b) = (check(*class)?, check(*against)?);
+                r[[i, b]] -= value(i, b);
+                a
+            }
+        };
+        r[[i, c]] += value(i, c);
+        targets.push(c);
+    }
+    Ok((r, targets))
+}
+
+fn as_output_shape(model: &Model, r: Array2<f32>) -> ArrayD<f32> {
+    let mut shape = vec![r.nrows()];
+    shape.extend_from_slice(model.shape_at(model.layers().len()));
+    r.into_dyn()
+        .into_shape_with_order(IxDyn(&shape))
+        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+}
+
+/// Explains a batch `x: [N, ...]` (any per-sample shape with the model's input size).
+pub fn explain(
+    model: &Model,
+    x: &ArrayD<f32>,
+    method: &Method,
+    target: &Target,
+    init: InitRelevance,
+) -> Result<Explanation, LrpError> {
+    model.check_finite()?;
+    let activations = model.forward(x)?;
+    let layers = model.layers().len();
+    let out = &activations[layers];
+    let n = out.shape()[0];
+    let logits = out
+        .to_shape((n, model.num_outputs()))
+        .map(|v| v.to_owned())
+        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
+    let (r0, targets) = initial_relevance(&logits, target, init)?;
+    let r0 = as_output_shape(model, r0);
+    let relevance = match method {
+        Method::Lrp(composite) => {
+            let plan = composite.resolve(model)?;
+            let mut rel = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
+            rel[layers] = r0;
+            for k in (0..layers).rev() {
+                rel[k] = layer_relevance(model, k, &activations[k], &rel[k + 1], &plan[k]);
+            }
+            rel
+        }
+        Method::Gradient => gradients(model, &activations, r0),
+        Method::InputXGradient => {
+            let mut g = gradients(model, &activations, r0);
+            for (gk, ak) in g.iter_mut().zip(&activations) {
+                *gk *= ak;
+            }
+            g
+        }
+        Method::IntegratedGradients { steps } => {
+            let steps = (*steps).max(1);
+            let mut sum: Option<Vec<ArrayD<f32>>> = None;
+            for step in 1..=steps {
+                let alpha = step as f32 / steps as f32;
+                let scaled = activations[0].mapv(|v| v * alpha);
+                let acts = model.forward(&scaled)?;
+                let g = gradients(model, &acts, r0.clone());
+                match &mut sum {
+                    None => sum = Some(g),
+                    Some(s) => s.iter_mut().zip(&g).for_each(|(s, g)| *s += g),
+                }
+            }
+            let mut sum = sum.unwrap_or_default();
+            for (s, a) in sum.iter_mut().zip(&activations) {
+                *s *= a;
+                s.mapv_inplace(|v| v / steps as f32);
+            }
+            sum
+        }
+    };
+    Ok(Explanation {
+        logits,
+        targets,
+        relevance,
+        activations,
+    })
+}
+
+/// Gradient of `⟨r0, f(x)⟩` at the input of every layer.
+fn gradients(model: &Model, activations: &[ArrayD<f32>], r0: ArrayD<f32>) -> Vec<ArrayD<f32>> {
+    let layers = model.layers().len();
+    let mut g = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
+    g[layers] = r0;
+    for k in (0..layers).rev() {
+        g[k] = layer_gradient(model, k, &activations[k], &g[k + 1]);
+    }
+    g
+}

@@ -1,0 +1,212 @@
+//! Parsing of rule specs (`--rule`): single rules, presets, baselines and per-layer assignments.
+//!
+//! ```text
+//! SPEC     := RULE | PRESET | BASELINE | ASSIGN (';' ASSIGN)*
+//! RULE     := lrp0 | epsilon:<e> | gamma:<g> | alphabeta:<a>,<b> | zplus | flat | wsquare | zbox:<l>,<h>
+//!             | norm | wta | wta_split | pass         each optionally followed by @nobias and/or @stab=<s>
+//! PRESET   := epsilon_plus | epsilon_plus_flat | epsilon_alpha2_beta1 | epsilon_gamma_box[:<l>,<h>] | seed
+//! BASELINE := gradient | input_x_gradient | integrated_gradients[:<steps>]
+//! ASSIGN   := SELECTOR '=' RULE      SELECTOR := * | dense | conv | pool | maxpool | first | firstconv | last | <index>
+//! ```
+
+use std::str::FromStr;
+
+use super::Method;
+use super::composite::{Composite, Selector};
+use super::rule::{LRP0_EPSILON, LayerRule, Rule};
+use crate::error::LrpError;
+
+fn spec_error(spec: &str, message: impl Into<String>) -> LrpError {
+    LrpError::Spec {
+        spec: spec.to_string(),
+        message: message.into(),
+    }
+}
+
+fn numbers(spec: &str, name: &str, args: Option<&str>, count: usize) -> Result<Vec<f32>, LrpError> {
+    let Some(args) = args else {
+        return Err(spec_error(
+            spec,
+            format!("{name} needs {count} parameter(s), e.g. {}", example(name)),
+        ));
+    };
+    let values: Vec<f32> = args
+        .split(',')
+        .map(|a| a.trim().parse::<f32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| spec_error(spec, format!("{name}: cannot read numbers from {args:?}")))?;
+    if values.len() != count {
+        return Err(spec_error(
+            spec,
+            format!("{name} takes {count} parameter(s), got {}", values.len()),
+        ));
+    }
+    Ok(values)
+}
+
+fn example(name: &str) -> &'static str {
+    match name {
+        "epsilon" => "epsilon:0.25",
+        "gamma" => "gamma:0.25",
+        "alphabeta" => "alphabeta:2,1",
+        "zbox" => "zbox:0,1",
+        _ => "",
+    }
+}
+
+/// Parses one rule with its modifiers, e.g. `epsilon:0.25`, `wsquare@nobias`, `alphabeta:2,1@stab=1e-16`.
+pub fn parse_layer_rule(spec: &str) -> Result<LayerRule, LrpError> {
+    let mut parts = spec.trim().split('@');
+    let head = parts.next().unwrap_or_default();
+    let (name, args) = match head.split_once(':') {
+        Some((n, a)) => (n.trim(), Some(a)),
+        None => (head.trim(), None),
+    };
+    let no_args = |rule: Rule| {
+        if args.is_some() {
+            Err(spec_error(spec, format!("{name} takes no parameters")))
+        } else {
+            Ok(rule)
+        }
+    };
+    let rule = match name {
+        "lrp0" | "zero" => no_args(Rule::Epsilon { epsilon: LRP0_EPSILON })?,
+        "epsilon" => Rule::Epsilon {
+            epsilon: numbers(spec, name, args, 1)?[0],
+        },
+        "gamma" => Rule::Gamma {
+            gamma: numbers(spec, name, args, 1)?[0],
+        },
+        "alphabeta" => {
+            let v = numbers(spec, name, args, 2)?;
+            Rule::AlphaBeta {
+                alpha: v[0],
+                beta: v[1],
+            }
+        }
+        "zplus" => no_args(Rule::ZPlus)?,
+        "flat" => no_args(Rule::Flat)?,
+        "wsquare" => no_args(Rule::WSquare)?,
+        "zbox" => {
+            let v = numbers(spec, name, args, 2)?;
+            Rule::ZBox { low: v[0], high: v[1] }
+        }
+        "norm" => no_args(Rule::Norm)?,
+        "pass" => no_args(Rule::Pass)?,
+        "wta" => no_args(Rule::WinnerTakeAll)?,
+        "wta_split" => no_args(Rule::WinnerSplit)?,
+        other => {
+            return Err(spec_error(
+                spec,
+                format!(
+                    "unknown rule {other:?}; rules: lrp0, epsilon:<e>, gamma:<g>, alphabeta:<a>,<b>, zplus, flat, \
+                     wsquare, zbox:<l>,<h>, norm, wta, wta_split; presets: {}; baselines: gradient, \
+                     input_x_gradient, integrated_gradients[:<steps>]",
+                    super::composite::PRESET_NAMES.join(", ")
+                ),
+            ));
+        }
+    };
+    let mut layer_rule = LayerRule::new(rule);
+    for modifier in parts {
+        match modifier.trim() {
+            "nobias" => layer_rule.bias = false,
+            m if m.starts_with("stab=") => {
+                layer_rule.stabilizer = m["stab=".len()..]
+                    .parse()
+                    .map_err(|_| spec_error(spec, format!("cannot read the stabilizer in {m:?}")))?;
+            }
+            m => {
+                return Err(spec_error(
+                    spec,
+                    format!("unknown modifier @{m}; use @nobias or @stab=<value>"),
+                ));
+            }
+        }
+    }
+    layer_rule.validate().map_err(|m| spec_error(spec, m))?;
+    Ok(layer_rule)
+}
+
+fn parse_selector(spec: &str, s: &str) -> Result<Selector, LrpError> {
+    Ok(match s.trim() {
+        "*" => Selector::Weighted,
+        "dense" => Selector::Dense,
+        "conv" => Selector::Conv,
+        "pool" => Selector::Pool,
+        "maxpool" => Selector::MaxPool,
+        "first" => Selector::First,
+        "firstconv" => Selector::FirstConv,
+        "last" => Selector::Last,
+        other => Selector::Index(other.parse().map_err(|_| {
+            spec_error(
+                spec,
+                format!("unknown selector {other:?}; use *, dense, conv, pool, maxpool, first, firstconv, last or a layer index"),
+            )
+        })?),
+    })
+}
+
+impl FromStr for Method {
+    type Err = LrpError;
+
+    fn from_str(spec: &str) -> Result<Self, LrpError> {
+        let s = spec.trim();
+        if s.is_empty() {
+            return Err(spec_error(spec, "empty rule spec"));
+        }
+        let (head, args) = match s.split_once(':') {
+            Some((h, a)) => (h, Some(a)),
+            None => (s, None),
+        };
+        match head {
+            "gradient" if args.is_none() => return Ok(Method::Gradient),
+            "input_x_gradient" if args.is_none() => return Ok(Method::InputXGradient),
+            "integrated_gradients" => {
+                let steps = match args {
+                    None => 32,
+                    Some(a) => a
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|&n| n > 0)
+                        .ok_or_else(|| spec_error(spec, "integrated_gradients:<steps> needs a positive integer"))?,
+                };
+                return Ok(Method::IntegratedGradients { steps });
+            }
+            _ => {}
+        }
+        if super::composite::PRESET_NAMES.contains(&head) {
+            let bounds = match (head, args) {
+                (_, None) => None,
+                ("epsilon_gamma_box", Some(a)) => {
+                    let v = numbers(spec, "epsilon_gamma_box", Some(a), 2)?;
+                    if v[0] > v[1] {
+                        return Err(spec_error(spec, "box bounds need low ≤ high"));
+                    }
+                    Some((v[0], v[1]))
+                }
+                _ => return Err(spec_error(spec, format!("preset {head} takes no parameters"))),
+            };
+            return Composite::preset(head, bounds)
+                .map(Method::Lrp)
+                .ok_or_else(|| spec_error(spec, "unknown preset"));
+        }
+        let is_assignment = s
+            .split_once('=')
+            .is_some_and(|(lhs, _)| !lhs.contains('@') && !lhs.contains(':'));
+        if is_assignment {
+            let mut composite = Composite::default();
+            for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+                let Some((sel, rule)) = part.split_once('=') else {
+                    return Err(spec_error(spec, format!("{part:?} is not <selector>=<rule>")));
+                };
+                composite
+                    .assignments
+                    .push((parse_selector(spec, sel)?, parse_layer_rule(rule)?));
+            }
+            return Ok(Method::Lrp(composite));
+        }
+        Ok(Method::Lrp(Composite::uniform(parse_layer_rule(s)?)))
+    }
+}

@@ -1,0 +1,137 @@
+//! Forward pass: every layer's output is kept, since LRP needs each layer's input.
+
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, CowArray, Ix2, IxDyn};
+
+use super::{Layer, Model};
+use crate::error::ModelError;
+use crate::ops::{Affine, max_pool_forward};
+
+/// A layer seen as a linear map `z = f(x, W) + b` with `W: [out, K]` (Dense, Conv2d, average/sum pooling).
+pub struct LinearView<'a> {
+    pub affine: Affine,
+    pub weight: CowArray<'a, f32, Ix2>,
+    pub bias: Option<&'a Array1<f32>>,
+}
+
+impl LinearView<'_> {
+    pub fn weight(&self) -> ArrayView2<'_, f32> {
+        self.weight.view()
+    }
+}
+
+impl Model {
+    /// The linear form of layer `index`, or `None` for layers that are not linear maps.
+    pub fn linear_view(&self, index: usize) -> Option<LinearView<'_>> {
+        match self.layers().get(index)? {
+            Layer::Dense(d) => Some(LinearView {
+                affine: Affine::Dense,
+                weight: CowArray::from(d.weight.view()),
+                bias: d.bias.as_ref(),
+            }),
+            Layer::Conv2d(c) => {
+                let s = c.weight.shape();
+                let w = c.weight.view().into_shape_with_order((s[0], s[1] * s[2] * s[3])).ok()?;
+                Some(LinearView {
+                    affine: Affine::Conv(self.geometry(index)?),
+                    weight: CowArray::from(w),
+                    bias: c.bias.as_ref(),
+                })
+            }
+            Layer::AvgPool2d(p) | Layer::SumPool2d(p) => {
+                let k = p.kernel[0] * p.kernel[1];
+                let value = if matches!(self.layers()[index], Layer::AvgPool2d(_)) {
+                    1.0 / k as f32
+                } else {
+                    1.0 / (k as f32).sqrt()
+                };
+                Some(LinearView {
+                    affine: Affine::Depthwise(self.geometry(index)?),
+                    weight: CowArray::from(Array2::from_elem((1, k), value)),
+                    bias: None,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Reshapes a batch `[N, ...]` (any per-sample shape of the right size) to `[N, input_shape...]`.
+    pub fn shape_batch(&self, x: ArrayD<f32>) -> Result<ArrayD<f32>, ModelError> {
+        let n = x.shape().first().copied().unwrap_or(0);
+        let per: usize = x.shape().iter().skip(1).product();
+        if x.ndim() < 1 || per != self.input_len() {
+            return Err(ModelError::InputShape {
+                expected: self.input_shape().to_vec(),
+                got: x.shape().iter().skip(1).copied().collect(),
+            });
+        }
+        let mut shape = vec![n];
+        shape.extend_from_slice(self.input_shape());
+        let x = x.as_standard_layout().into_owned();
+        x.into_shape_with_order(IxDyn(&shape))
+            .map_err(|_| ModelError::InputShape {
+                expected: self.input_shape().to_vec(),
+                got: vec![per],
+            })
+    }
+
+    /// Output of layer `index` for its input batch `x`.
+    pub fn layer_forward(&self, index: usize, x: &ArrayD<f32>) -> ArrayD<f32> {
+        let n = x.shape()[0];
+        let mut out_shape = vec![n];
+        out_shape.extend_from_slice(self.shape_at(index + 1));
+        match &self.layers()[index] {
+            Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
+                match self.linear_view(index) {
+                    Some(view) => view.affine.forward(x, view.weight(), view.bias),
+                    None => ArrayD::zeros(IxDyn(&out_shape)),
+                }
+            }
+            Layer::MaxPool2d(_) => match self.geometry(index) {
+                Some(g) => max_pool_forward(x, &g),
+                None => ArrayD::zeros(IxDyn(&out_shape)),
+            },
+            Layer::Relu => x.mapv(|v| v.max(0.0)),
+            Layer::Tanh => x.mapv(f32::tanh),
+            Layer::Flatten | Layer::Reshape(_) => x
+                .as_standard_layout()
+                .into_owned()
+                .into_shape_with_order(IxDyn(&out_shape))
+                .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&out_shape))),
+        }
+    }
+
+    /// Forward pass on `x: [N, input_shape...]` (see [`Model::shape_batch`]); returns every activation:
+    /// `[0]` is the input, `[k + 1]` the output of layer `k`, the last entry the logits.
+    pub fn forward(&self, x: &ArrayD<f32>) -> Result<Vec<ArrayD<f32>>, ModelError> {
+        let x = self.shape_batch(x.clone())?;
+        let mut acts = Vec::with_capacity(self.layers().len() + 1);
+        acts.push(x);
+        for index in 0..self.layers().len() {
+            let next = self.layer_forward(index, &acts[index]);
+            acts.push(next);
+        }
+        Ok(acts)
+    }
+
+    /// Logits `[N, classes]` for a batch.
+    pub fn logits(&self, x: &ArrayD<f32>) -> Result<Array2<f32>, ModelError> {
+        let mut acts = self.forward(x)?;
+        let last = acts.pop().unwrap_or_default();
+        let n = last.shape().first().copied().unwrap_or(0);
+        Ok(last
+            .into_shape_with_order((n, self.num_outputs()))
+            .unwrap_or_else(|_| Array2::zeros((n, self.num_outputs()))))
+    }
+}
+
+/// Softmax of each row.
+pub fn softmax_rows(logits: &Array2<f32>) -> Array2<f32> {
+    let mut out = logits.clone();
+    for mut row in out.rows_mut() {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        row.mapv_inplace(|v| (v - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|v| v / sum);
+    }
+    out
+}
