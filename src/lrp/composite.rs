@@ -162,3 +162,110 @@ pub fn check_applicable(kind: LayerKind, rule: &Rule) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Conv2d, Dense, Layer, OutputActivation, Pool2d};
+    use ndarray::{Array2, Array4};
+
+    fn mlp() -> Model {
+        let d = |o, k| {
+            Layer::Dense(Dense {
+                weight: Array2::zeros((o, k)),
+                bias: None,
+            })
+        };
+        Model::new(
+            "mlp",
+            vec![4],
+            vec![d(3, 4), Layer::Relu, d(2, 3)],
+            OutputActivation::None,
+        )
+        .unwrap()
+    }
+
+    fn cnn() -> Model {
+        let conv = |o, c| {
+            Layer::Conv2d(Conv2d {
+                weight: Array4::zeros((o, c, 3, 3)),
+                bias: None,
+                stride: [1, 1],
+                padding: [1; 4],
+            })
+        };
+        let pool = Pool2d {
+            kernel: [2, 2],
+            stride: [2, 2],
+            padding: [0; 4],
+        };
+        let layers = vec![
+            conv(2, 1),
+            Layer::Relu,
+            Layer::AvgPool2d(pool),
+            conv(2, 2),
+            Layer::MaxPool2d(pool),
+            Layer::Flatten,
+            Layer::Dense(Dense {
+                weight: Array2::zeros((3, 8)),
+                bias: None,
+            }),
+        ];
+        Model::new("cnn", vec![1, 8, 8], layers, OutputActivation::None).unwrap()
+    }
+
+    fn names(plan: &[LayerRule]) -> Vec<String> {
+        plan.iter().map(|r| r.to_string()).collect()
+    }
+
+    #[test]
+    fn box_rule_only_matches_a_first_conv() {
+        let plan = Composite::preset("epsilon_gamma_box", Some((0.0, 1.0)))
+            .unwrap()
+            .resolve(&mlp())
+            .unwrap();
+        assert_eq!(names(&plan), ["epsilon:0.000001", "pass", "epsilon:0.000001"]);
+        let plan = Composite::preset("epsilon_gamma_box", Some((-1.0, 1.0)))
+            .unwrap()
+            .resolve(&cnn())
+            .unwrap();
+        assert_eq!(
+            names(&plan),
+            [
+                "zbox:-1,1",
+                "pass",
+                "norm",
+                "gamma:0.25",
+                "wta",
+                "pass",
+                "epsilon:0.000001"
+            ]
+        );
+    }
+
+    #[test]
+    fn presets_resolve_per_layer() {
+        let plan = Composite::preset("epsilon_plus_flat", None)
+            .unwrap()
+            .resolve(&cnn())
+            .unwrap();
+        assert_eq!(
+            names(&plan),
+            ["flat", "pass", "norm", "zplus", "wta", "pass", "epsilon:0.000001"]
+        );
+        let plan = Composite::preset("seed", None).unwrap().resolve(&mlp()).unwrap();
+        assert_eq!(names(&plan), ["wsquare", "pass", "zplus"]);
+    }
+
+    #[test]
+    fn inapplicable_rules_are_refused() {
+        let c = Composite::default().with(Selector::MaxPool, LayerRule::new(Rule::ZPlus));
+        assert!(c.resolve(&cnn()).is_err());
+        let c = Composite::default().with(Selector::Index(1), LayerRule::new(Rule::Flat));
+        assert!(c.resolve(&cnn()).is_err());
+        let c = Composite::default().with(Selector::Index(99), LayerRule::new(Rule::Flat));
+        assert!(c.resolve(&cnn()).unwrap_err().to_string().contains("out of range"));
+        let c = Composite::default().with(Selector::MaxPool, LayerRule::new(Rule::WinnerSplit));
+        assert_eq!(c.resolve(&cnn()).unwrap()[4].rule, Rule::WinnerSplit);
+    }
+}

@@ -210,3 +210,79 @@ impl FromStr for Method {
         Ok(Method::Lrp(Composite::uniform(parse_layer_rule(s)?)))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_of(spec: &str) -> Vec<(Selector, LayerRule)> {
+        match spec.parse::<Method>() {
+            Ok(Method::Lrp(c)) => c.assignments,
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn single_rules_parse_with_modifiers() {
+        let r = rules_of("alphabeta:2,1@stab=1e-16@nobias");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].0, Selector::Weighted);
+        assert_eq!(r[0].1.rule, Rule::AlphaBeta { alpha: 2.0, beta: 1.0 });
+        assert!(!r[0].1.bias);
+        assert_eq!(r[0].1.stabilizer, 1e-16);
+        assert_eq!(rules_of("lrp0")[0].1.rule, Rule::Epsilon { epsilon: LRP0_EPSILON });
+        assert_eq!(rules_of("zbox:-1,1")[0].1.rule, Rule::ZBox { low: -1.0, high: 1.0 });
+    }
+
+    #[test]
+    fn assignments_keep_their_order() {
+        let r = rules_of("*=zplus;first=wsquare@stab=0;3=epsilon:0.5");
+        assert_eq!(
+            r.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+            vec![Selector::Weighted, Selector::First, Selector::Index(3)]
+        );
+        assert_eq!(r[1].1.stabilizer, 0.0);
+        assert_eq!(r[2].1.rule, Rule::Epsilon { epsilon: 0.5 });
+    }
+
+    #[test]
+    fn baselines_and_presets() {
+        assert_eq!("gradient".parse::<Method>().ok(), Some(Method::Gradient));
+        assert_eq!(
+            "integrated_gradients:8".parse::<Method>().ok(),
+            Some(Method::IntegratedGradients { steps: 8 })
+        );
+        assert_eq!(
+            "integrated_gradients".parse::<Method>().ok(),
+            Some(Method::IntegratedGradients { steps: 32 })
+        );
+        let boxed = rules_of("epsilon_gamma_box:-1,1");
+        assert_eq!(
+            boxed.last().map(|r| r.1.rule),
+            Some(Rule::ZBox { low: -1.0, high: 1.0 })
+        );
+        assert_eq!(boxed.last().map(|r| r.0), Some(Selector::FirstConv));
+        for name in super::super::composite::PRESET_NAMES {
+            assert!(name.parse::<Method>().is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_specs_are_explained() {
+        for (spec, needle) in [
+            ("alphabeta:2,2", "α − β must be 1"),
+            ("epsilon", "needs 1 parameter"),
+            ("epsilon:abc", "cannot read numbers"),
+            ("bogus", "unknown rule"),
+            ("zplus:1", "takes no parameters"),
+            ("foo=zplus", "unknown selector"),
+            ("zbox:1,0", "low ≤ high"),
+            ("flat@weird", "unknown modifier"),
+            ("integrated_gradients:0", "positive integer"),
+            ("", "empty"),
+        ] {
+            let err = spec.parse::<Method>().err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(err.contains(needle), "{spec:?}: {err}");
+        }
+    }
+}
