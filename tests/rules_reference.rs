@@ -4,6 +4,8 @@
 //! The reference writes every layer as an explicit matrix `M[j][i]` (output j, input i) with a connection mask
 //! and evaluates the rule formulas element by element.
 
+#![allow(clippy::needless_range_loop)] // the reference is written index by index on purpose
+
 use lrp_explorer::lrp::{LayerRule, Rule, layer_relevance};
 use lrp_explorer::model::{Conv2d, Dense, Layer, Model, OutputActivation, Pool2d};
 use ndarray::{Array1, Array2, Array4, ArrayD, IxDyn};
