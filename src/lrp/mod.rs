@@ -170,7 +170,7 @@ pub fn explain(
             let mut rel = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
             rel[layers] = r0;
             for k in (0..layers).rev() {
-                rel[k] = layer_relevance(model, k, &activations[k], &rel[k + 1], &plan[k]);
+                rel[k] = layer_relevance(model, k, &activations[k], &activations[k + 1], &rel[k + 1], &plan[k]);
             }
             rel
         }

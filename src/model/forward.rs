@@ -1,21 +1,61 @@
 //! Forward pass: every layer's output is kept, since LRP needs each layer's input.
 
+use std::sync::OnceLock;
+
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, CowArray, Ix2, IxDyn};
 
 use super::{Layer, Model};
 use crate::error::ModelError;
 use crate::ops::{Affine, max_pool_forward};
 
+/// Weight matrices derived from a layer's `W: [out, K]` that the rules need (`W⁺`, `W⁻`, `W²`, all-ones),
+/// computed once per model on first use.
+#[derive(Clone, Debug, Default)]
+pub struct DerivedWeights {
+    positive: OnceLock<Array2<f32>>,
+    negative: OnceLock<Array2<f32>>,
+    squared: OnceLock<Array2<f32>>,
+    ones: OnceLock<Array2<f32>>,
+}
+
 /// A layer seen as a linear map `z = f(x, W) + b` with `W: [out, K]` (Dense, Conv2d, average/sum pooling).
 pub struct LinearView<'a> {
     pub affine: Affine,
     pub weight: CowArray<'a, f32, Ix2>,
     pub bias: Option<&'a Array1<f32>>,
+    derived: Option<&'a DerivedWeights>,
 }
 
 impl LinearView<'_> {
     pub fn weight(&self) -> ArrayView2<'_, f32> {
         self.weight.view()
+    }
+
+    fn derive(&self, slot: fn(&DerivedWeights) -> &OnceLock<Array2<f32>>, f: fn(f32) -> f32) -> CowArray<'_, f32, Ix2> {
+        match self.derived {
+            Some(d) => CowArray::from(slot(d).get_or_init(|| self.weight.mapv(f)).view()),
+            None => CowArray::from(self.weight.mapv(f)),
+        }
+    }
+
+    /// `W⁺ = max(W, 0)`.
+    pub fn positive(&self) -> CowArray<'_, f32, Ix2> {
+        self.derive(|d| &d.positive, |v| v.max(0.0))
+    }
+
+    /// `W⁻ = min(W, 0)`.
+    pub fn negative(&self) -> CowArray<'_, f32, Ix2> {
+        self.derive(|d| &d.negative, |v| v.min(0.0))
+    }
+
+    /// `W²`.
+    pub fn squared(&self) -> CowArray<'_, f32, Ix2> {
+        self.derive(|d| &d.squared, |v| v * v)
+    }
+
+    /// A matrix of ones shaped like `W`.
+    pub fn ones(&self) -> CowArray<'_, f32, Ix2> {
+        self.derive(|d| &d.ones, |_| 1.0)
     }
 }
 
@@ -27,6 +67,7 @@ impl Model {
                 affine: Affine::Dense,
                 weight: CowArray::from(d.weight.view()),
                 bias: d.bias.as_ref(),
+                derived: self.derived(index),
             }),
             Layer::Conv2d(c) => {
                 let s = c.weight.shape();
@@ -35,6 +76,7 @@ impl Model {
                     affine: Affine::Conv(self.geometry(index)?),
                     weight: CowArray::from(w),
                     bias: c.bias.as_ref(),
+                    derived: self.derived(index),
                 })
             }
             Layer::AvgPool2d(p) | Layer::SumPool2d(p) => {
@@ -48,6 +90,7 @@ impl Model {
                     affine: Affine::Depthwise(self.geometry(index)?),
                     weight: CowArray::from(Array2::from_elem((1, k), value)),
                     bias: None,
+                    derived: None,
                 })
             }
             _ => None,

@@ -8,7 +8,7 @@ mod layers;
 mod load;
 
 pub use canonize::{BatchNormParams, merge_batchnorm};
-pub use forward::{LinearView, softmax_rows};
+pub use forward::{DerivedWeights, LinearView, softmax_rows};
 pub use layers::{Conv2d, Dense, Layer, LayerKind, Pool2d};
 pub use load::{LoadedModel, load};
 
@@ -32,6 +32,8 @@ pub struct Model {
     /// `shapes[k]` is the per-sample input shape of layer `k`; the last entry is the output shape.
     shapes: Vec<Vec<usize>>,
     output: OutputActivation,
+    /// Per layer, weight matrices derived on first use by the rules.
+    derived: Vec<DerivedWeights>,
 }
 
 impl Model {
@@ -60,11 +62,13 @@ impl Model {
             })?;
             shapes.push(output);
         }
+        let derived = vec![DerivedWeights::default(); layers.len()];
         Ok(Model {
             name: name.into(),
             layers,
             shapes,
             output,
+            derived,
         })
     }
 
@@ -113,6 +117,10 @@ impl Model {
     /// Index of the last Dense or Conv2d layer.
     pub fn last_weighted(&self) -> Option<usize> {
         self.layers.iter().rposition(|l| l.kind().is_weighted())
+    }
+
+    pub(crate) fn derived(&self, index: usize) -> Option<&DerivedWeights> {
+        self.derived.get(index)
     }
 
     /// Errors if any weight or bias is NaN or infinite: such a model cannot be explained.

@@ -15,6 +15,37 @@ pub use pool::{PoolTies, max_pool_backward, max_pool_forward};
 
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 
+/// Up to this many samples, Dense layers use matrix–vector kernels (no packing of the weights).
+const SMALL_BATCH: usize = 4;
+
+/// `Σ a_i b_i` with independent accumulators, so that the compiler vectorises it.
+#[inline]
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks_a = a.chunks_exact(16);
+    let chunks_b = b.chunks_exact(16);
+    let tail: f32 = chunks_a
+        .remainder()
+        .iter()
+        .zip(chunks_b.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (ca, cb) in chunks_a.zip(chunks_b) {
+        for i in 0..16 {
+            acc[i] += ca[i] * cb[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// `y += a·x`.
+#[inline]
+pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
 /// A linear layer's geometry: how its weight matrix `W: [out, K]` is applied to a batch.
 #[derive(Clone, Debug)]
 pub enum Affine {
@@ -32,22 +63,20 @@ impl Affine {
         match self {
             Affine::Dense => {
                 let n = x.shape()[0];
-                let k = w.ncols();
-                let o = w.nrows();
+                let (o, k) = w.dim();
                 let xs = x.as_standard_layout();
                 let xs = xs.as_slice().unwrap_or(&[]);
+                let ws = w.as_slice().unwrap_or(&[]);
                 let mut z = vec![0.0f32; n * o];
-                gemm(
-                    n,
-                    k,
-                    o,
-                    xs,
-                    Trans::No,
-                    w.as_slice().unwrap_or(&[]),
-                    Trans::Yes,
-                    &mut z,
-                    0.0,
-                );
+                if n <= SMALL_BATCH {
+                    for (xrow, zrow) in xs.chunks_exact(k).zip(z.chunks_exact_mut(o)) {
+                        for (zj, wrow) in zrow.iter_mut().zip(ws.chunks_exact(k)) {
+                            *zj = dot(wrow, xrow);
+                        }
+                    }
+                } else {
+                    gemm(n, k, o, xs, Trans::No, ws, Trans::Yes, &mut z, 0.0);
+                }
                 if let Some(b) = b {
                     for row in z.chunks_mut(o) {
                         for (zi, bi) in row.iter_mut().zip(b.iter()) {
@@ -78,21 +107,22 @@ impl Affine {
         match self {
             Affine::Dense => {
                 let n = s.shape()[0];
-                let o = w.nrows();
-                let k = w.ncols();
+                let (o, k) = w.dim();
                 let ss = s.as_standard_layout();
+                let ss = ss.as_slice().unwrap_or(&[]);
+                let ws = w.as_slice().unwrap_or(&[]);
                 let mut g = vec![0.0f32; n * k];
-                gemm(
-                    n,
-                    o,
-                    k,
-                    ss.as_slice().unwrap_or(&[]),
-                    Trans::No,
-                    w.as_slice().unwrap_or(&[]),
-                    Trans::No,
-                    &mut g,
-                    0.0,
-                );
+                if n <= SMALL_BATCH {
+                    for (srow, grow) in ss.chunks_exact(o).zip(g.chunks_exact_mut(k)) {
+                        for (&sj, wrow) in srow.iter().zip(ws.chunks_exact(k)) {
+                            if sj != 0.0 {
+                                axpy(grow, sj, wrow);
+                            }
+                        }
+                    }
+                } else {
+                    gemm(n, o, k, ss, Trans::No, ws, Trans::No, &mut g, 0.0);
+                }
                 ArrayD::from_shape_vec(IxDyn(&[n, k]), g).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, k])))
             }
             Affine::Conv(g) => g.transpose(s, w),

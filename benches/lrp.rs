@@ -1,0 +1,100 @@
+//! Speed of the engine: one sample at a time (what the window does) and batches (what `export` does).
+//!
+//! `cargo bench --bench lrp`. Models are the fixture MLP (784-300-100-10) and CNN (two 5×5 convolutions).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use lrp_explorer::lrp::{InitRelevance, Method, Target, explain};
+use ndarray::{ArrayD, Axis, IxDyn};
+use std::hint::black_box;
+
+fn batch(x: &ArrayD<f32>, n: usize) -> ArrayD<f32> {
+    let per: Vec<usize> = x.shape()[1..].to_vec();
+    let rows = x.shape()[0];
+    let views: Vec<_> = (0..n).map(|i| x.index_axis(Axis(0), i % rows)).collect();
+    let stacked = ndarray::stack(Axis(0), &views).unwrap();
+    let mut shape = vec![n];
+    shape.extend(per);
+    stacked.into_shape_with_order(IxDyn(&shape)).unwrap()
+}
+
+const SINGLE_SPECS: [&str; 8] = [
+    "lrp0",
+    "epsilon:0.25",
+    "gamma:0.25",
+    "alphabeta:2,1",
+    "zplus",
+    "wsquare",
+    "epsilon_plus_flat",
+    "epsilon_gamma_box:0,1",
+];
+
+fn single_sample(c: &mut Criterion) {
+    for name in ["mlp", "cnn"] {
+        let model = common::npz_model(name);
+        let x = batch(&common::inputs(name), 1);
+        let mut group = c.benchmark_group(format!("single/{name}"));
+        for spec in SINGLE_SPECS {
+            let method: Method = spec.parse().unwrap();
+            group.bench_with_input(BenchmarkId::from_parameter(spec), &method, |b, m| {
+                b.iter(|| black_box(explain(&model, &x, m, &Target::Predicted, InitRelevance::Logit).unwrap()))
+            });
+        }
+        group.finish();
+    }
+}
+
+fn batched(c: &mut Criterion) {
+    for (name, spec) in [
+        ("mlp", "epsilon:0.25"),
+        ("cnn", "epsilon_plus_flat"),
+        ("cnn", "epsilon_gamma_box:0,1"),
+    ] {
+        let model = common::npz_model(name);
+        let x = batch(&common::inputs(name), 1000);
+        let method: Method = spec.parse().unwrap();
+        let mut group = c.benchmark_group(format!("batch1000/{name}"));
+        group.throughput(Throughput::Elements(1000));
+        group.sample_size(10);
+        group.bench_function(spec, |b| {
+            b.iter(|| black_box(explain(&model, &x, &method, &Target::Predicted, InitRelevance::Logit).unwrap()))
+        });
+        group.finish();
+    }
+}
+
+/// The window's comparison grid: every preset and single rule on one sample.
+fn comparison_grid(c: &mut Criterion) {
+    let specs = [
+        "lrp0",
+        "epsilon:0.25",
+        "gamma:0.25",
+        "alphabeta:2,1",
+        "zplus",
+        "flat",
+        "wsquare",
+        "zbox:0,1",
+        "epsilon_plus",
+        "epsilon_plus_flat",
+        "epsilon_alpha2_beta1",
+        "epsilon_gamma_box:0,1",
+        "seed",
+    ];
+    let methods: Vec<Method> = specs.iter().map(|s| s.parse().unwrap()).collect();
+    for name in ["mlp", "cnn"] {
+        let model = common::npz_model(name);
+        let x = batch(&common::inputs(name), 1);
+        c.bench_function(&format!("grid13/{name}"), |b| {
+            b.iter(|| {
+                for m in &methods {
+                    black_box(explain(&model, &x, m, &Target::Predicted, InitRelevance::Logit).unwrap());
+                }
+            })
+        });
+    }
+}
+
+criterion_group!(benches, single_sample, batched, comparison_grid);
+criterion_main!(benches);
