@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod eval;
 pub mod lrp;
 pub mod model;
 pub mod ops;

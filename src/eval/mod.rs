@@ -1,0 +1,7 @@
+//! Evaluating explanations: pixel-flipping faithfulness curves (with AOPC) and the conservation ledger.
+
+mod faithfulness;
+mod ledger;
+
+pub use faithfulness::{FlipOrder, FlipSettings, PerturbationCurve, aopc, perturbation_curves};
+pub use ledger::{LedgerRow, Warning, conservation_ledger};
