@@ -129,6 +129,7 @@ fn explain_cli_errors_are_one_clear_line() {
     let flat = fx.join("inputs/images_flat.npy");
     let flat = flat.to_str().unwrap();
     let nchw_model = fx.join("models/cnn.onnx");
+    let labels = fx.join("inputs/labels.npy");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
             vec![
@@ -168,7 +169,7 @@ fn explain_cli_errors_are_one_clear_line() {
                 "--model",
                 nchw_model.to_str().unwrap(),
                 "--input",
-                fx.join("inputs/labels.npy").to_str().unwrap(),
+                labels.to_str().unwrap(),
                 "--rule",
                 "lrp0",
                 "--out",
