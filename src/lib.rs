@@ -9,3 +9,4 @@ pub mod error;
 pub mod lrp;
 pub mod model;
 pub mod ops;
+pub mod train;
