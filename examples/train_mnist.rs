@@ -1,7 +1,8 @@
 //! Trains the three default architectures on the bundled MNIST samples (`assets/`) and prints their test
 //! accuracy, epochs, seed and time. Saves nothing.
 //!
-//! `cargo run --example train_mnist [-- mlp100|mlp300|cnn ...] [--epochs N] [--seed S]`
+//! `cargo run --example train_mnist [-- mlp100|mlp300|cnn ...] [--epochs N] [--seed S] [--lr LR] [--batch B]
+//! [--momentum M (SGD instead of Adam)]`
 
 use std::io::Read;
 use std::path::Path;
@@ -45,6 +46,15 @@ fn main() -> anyhow::Result<()> {
     let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1));
     let epochs_override: Option<usize> = value("--epochs").map(|v| v.parse()).transpose()?;
     let seed: u64 = value("--seed").map(|v| v.parse()).transpose()?.unwrap_or(1);
+    let lr: f32 = value("--lr").map(|v| v.parse()).transpose()?.unwrap_or(1e-3);
+    let batch_size: usize = value("--batch").map(|v| v.parse()).transpose()?.unwrap_or(64);
+    let optimizer = match value("--momentum") {
+        Some(m) => Optimizer::Sgd {
+            lr,
+            momentum: m.parse()?,
+        },
+        None => Optimizer::Adam { lr },
+    };
     let mut names: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--"))
@@ -76,8 +86,8 @@ fn main() -> anyhow::Result<()> {
         let config = TrainConfig {
             arch,
             epochs: epochs_override.unwrap_or(epochs),
-            batch_size: 64,
-            optimizer: Optimizer::Adam { lr: 1e-3 },
+            batch_size,
+            optimizer,
             seed,
         };
         let start = Instant::now();
@@ -100,8 +110,10 @@ fn main() -> anyhow::Result<()> {
         let train_acc = accuracy(&model, &train_images, &train_labels);
         let test_acc = accuracy(&model, &test_images, &test_labels);
         println!(
-            "{name} ({}): epochs {}, seed {seed}, {:.1} s, train accuracy {train_acc:.4}, test accuracy {test_acc:.4}",
+            "{name} ({}): {:?}, batch {batch_size}, epochs {}, seed {seed}, {:.1} s, train accuracy {train_acc:.4}, \
+             test accuracy {test_acc:.4}",
             model.name(),
+            config.optimizer,
             config.epochs,
             secs
         );

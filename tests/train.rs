@@ -63,13 +63,13 @@ fn tiny_mlp_learns_the_bundled_digits() {
         width: 28,
     };
     for (optimizer, min_accuracy) in [
-        (Optimizer::Adam { lr: 2e-3 }, 0.85),
+        (Optimizer::Adam { lr: 2e-3 }, 0.82),
         (
             Optimizer::Sgd {
                 lr: 0.05,
                 momentum: 0.9,
             },
-            0.82,
+            0.78,
         ),
     ] {
         let cfg = config(Arch::Mlp { hidden: vec![32] }, 4, 32, optimizer, 3);
