@@ -75,3 +75,38 @@ pub enum LrpError {
     #[error("rule spec {spec:?}: {message}")]
     Spec { spec: String, message: String },
 }
+
+/// A network could not be trained (bad data, bad settings, or a loss that blew up).
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("training data: {message}")]
+    Data { message: String },
+    #[error("training settings: {message}")]
+    Config { message: String },
+    #[error("layer {index} ({kind}) cannot be trained: {message}")]
+    Unsupported {
+        index: usize,
+        kind: String,
+        message: String,
+    },
+    #[error("the loss became {loss} at epoch {epoch}, batch {batch}; try a smaller learning rate")]
+    Diverged { epoch: usize, batch: usize, loss: f32 },
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl TrainError {
+    /// Shorthand for a data error.
+    pub fn data(message: impl Into<String>) -> Self {
+        TrainError::Data {
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for a settings error.
+    pub fn config(message: impl Into<String>) -> Self {
+        TrainError::Config {
+            message: message.into(),
+        }
+    }
+}

@@ -10,3 +10,4 @@ pub mod eval;
 pub mod lrp;
 pub mod model;
 pub mod ops;
+pub mod train;
