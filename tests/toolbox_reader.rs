@@ -26,7 +26,11 @@ fn mlp_txt_layers_and_logits_match_the_toolbox() {
     assert_eq!(m.model.shape_at(2), [300]);
     assert_eq!(m.model.shape_at(4), [100]);
     assert_eq!(m.model.num_outputs(), 10);
-    assert!(m.notes.iter().any(|n| n.contains("input [784] from the first Linear")), "{:?}", m.notes);
+    assert!(
+        m.notes.iter().any(|n| n.contains("input [784] from the first Linear")),
+        "{:?}",
+        m.notes
+    );
     let logits = m.model.logits(&inputs("mlp")).unwrap().into_dyn();
     let expected = read_f32(fixtures().join("toolbox/mlp/logits.npy"));
     let err = (&logits - &expected).mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
@@ -68,8 +72,10 @@ fn mlp_txt_relevances_match_the_toolbox() {
 /// `$CARGO_MANIFEST_DIR/../shared/lrp-toolbox/<name>` (or `$LRP_TOOLBOX_DIR/<name>`, for checkouts elsewhere), if
 /// present. These files are never copied into the repository.
 fn shared_toolbox_file(name: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("LRP_TOOLBOX_DIR")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/lrp-toolbox"), PathBuf::from);
+    let dir = std::env::var_os("LRP_TOOLBOX_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/lrp-toolbox"),
+        PathBuf::from,
+    );
     let path = dir.join(name);
     if path.is_file() {
         Some(path)
@@ -81,13 +87,17 @@ fn shared_toolbox_file(name: &str) -> Option<PathBuf> {
 
 #[test]
 fn lenet5_layers_and_inferred_input() {
-    let Some(path) = shared_toolbox_file("LeNet-5.txt") else { return };
+    let Some(path) = shared_toolbox_file("LeNet-5.txt") else {
+        return;
+    };
     let m = toolbox_txt::load(&path, None).unwrap();
     use LayerKind::*;
     let kinds: Vec<LayerKind> = m.model.layers().iter().map(|l| l.kind()).collect();
     assert_eq!(
         kinds,
-        [Conv2d, Relu, SumPool2d, Conv2d, Relu, SumPool2d, Conv2d, Relu, SumPool2d, Conv2d, Flatten]
+        [
+            Conv2d, Relu, SumPool2d, Conv2d, Relu, SumPool2d, Conv2d, Relu, SumPool2d, Conv2d, Flatten
+        ]
     );
     let shapes: Vec<&[usize]> = (0..=kinds.len()).map(|k| m.model.shape_at(k)).collect();
     let expected: [&[usize]; 12] = [
@@ -107,7 +117,10 @@ fn lenet5_layers_and_inferred_input() {
     assert_eq!(shapes, expected);
     assert_eq!(m.model.output_activation(), OutputActivation::None);
     let note = &m.notes[0];
-    assert!(note.contains("[1, 32, 32]") && note.contains("the only square size"), "{note}");
+    assert!(
+        note.contains("[1, 32, 32]") && note.contains("the only square size"),
+        "{note}"
+    );
 }
 
 /// Reads the `[N, K]` MATLAB matrix `data` as `f32` values in MATLAB's column-major order: element (i, j) is at
@@ -130,7 +143,9 @@ fn read_mat_data(path: &Path) -> (usize, usize, Vec<f32>) {
 
 #[test]
 fn lenet5_classifies_toolbox_test_images() {
-    let Some(model_path) = shared_toolbox_file("LeNet-5.txt") else { return };
+    let Some(model_path) = shared_toolbox_file("LeNet-5.txt") else {
+        return;
+    };
     let (Some(images), Some(labels)) = (
         shared_toolbox_file("test_images.mat"),
         shared_toolbox_file("test_labels.mat"),
@@ -158,7 +173,10 @@ fn lenet5_classifies_toolbox_test_images() {
         .into_iter()
         .enumerate()
         .filter(|(n, row)| {
-            let pred = row.iter().enumerate().fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
+            let pred = row
+                .iter()
+                .enumerate()
+                .fold(0, |best, (i, &v)| if v > row[best] { i } else { best });
             pred as f32 == label_data[*n]
         })
         .count();
@@ -175,7 +193,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
     fn vec(&mut self, n: usize) -> Vec<f32> {
@@ -185,10 +206,26 @@ impl Lcg {
 
 /// A toolbox layer with its parameters, evaluated naively in NHWC order (the reference).
 enum Tb {
-    Conv { k: [usize; 4], s: [usize; 2], w: Vec<f32>, b: Vec<f32> },
-    Linear { m: usize, n: usize, w: Vec<f32>, b: Vec<f32> },
-    SumPool { p: [usize; 2], s: [usize; 2] },
-    MaxPool { p: [usize; 2], s: [usize; 2] },
+    Conv {
+        k: [usize; 4],
+        s: [usize; 2],
+        w: Vec<f32>,
+        b: Vec<f32>,
+    },
+    Linear {
+        m: usize,
+        n: usize,
+        w: Vec<f32>,
+        b: Vec<f32>,
+    },
+    SumPool {
+        p: [usize; 2],
+        s: [usize; 2],
+    },
+    MaxPool {
+        p: [usize; 2],
+        s: [usize; 2],
+    },
     Rect,
     Tanh,
     Flatten,
@@ -204,7 +241,14 @@ fn to_text(layers: &[Tb]) -> String {
         out += &match l {
             Tb::Conv { k, s, w, b } => format!(
                 "Convolution {} {} {} {} {} {}\n{}\n{}\n",
-                k[0], k[1], k[2], k[3], s[0], s[1], join(w), join(b)
+                k[0],
+                k[1],
+                k[2],
+                k[3],
+                s[0],
+                s[1],
+                join(w),
+                join(b)
             ),
             Tb::Linear { m, n, w, b } => format!("Linear {m} {n}\n{}\n{}\n", join(w), join(b)),
             Tb::SumPool { p, s } => format!("SumPool {} {} {} {}\n", p[0], p[1], s[0], s[1]),
@@ -235,7 +279,8 @@ fn reference(layers: &[Tb], mut x: Vec<f32>, mut dims: [usize; 3]) -> Vec<f32> {
                             for a in 0..kh {
                                 for bb in 0..kw {
                                     for ch in 0..d {
-                                        acc += at(&x, i * s[0] + a, j * s[1] + bb, ch) * wt[((a * kw + bb) * d + ch) * n + o];
+                                        acc += at(&x, i * s[0] + a, j * s[1] + bb, ch)
+                                            * wt[((a * kw + bb) * d + ch) * n + o];
                                     }
                                 }
                             }
@@ -269,7 +314,9 @@ fn reference(layers: &[Tb], mut x: Vec<f32>, mut dims: [usize; 3]) -> Vec<f32> {
             }
             Tb::Linear { m, n, w: wt, b } => {
                 assert_eq!(x.len(), *m, "the reference flattens NHWC implicitly");
-                x = (0..*n).map(|o| b[o] + (0..*m).map(|i| x[i] * wt[i * n + o]).sum::<f32>()).collect();
+                x = (0..*n)
+                    .map(|o| b[o] + (0..*m).map(|i| x[i] * wt[i * n + o]).sum::<f32>())
+                    .collect();
                 dims = [1, 1, *n];
             }
             Tb::Rect => x.iter_mut().for_each(|v| *v = v.max(0.0)),
@@ -292,13 +339,19 @@ fn check_against_reference(layers: &[Tb], hwc: [usize; 3], input_shape: Option<&
     let n = 3;
     let samples: Vec<Vec<f32>> = (0..n).map(|_| rng.vec(h * w * c)).collect();
     // Our input is channel-first: x[c, h, w] = sample[(h·W + w)·C + c].
-    let x = ArrayD::from_shape_fn(IxDyn(&[n, c, h, w]), |ix| samples[ix[0]][(ix[2] * w + ix[3]) * c + ix[1]]);
+    let x = ArrayD::from_shape_fn(IxDyn(&[n, c, h, w]), |ix| {
+        samples[ix[0]][(ix[2] * w + ix[3]) * c + ix[1]]
+    });
     let logits = m.model.logits(&x).unwrap();
     for (s, sample) in samples.iter().enumerate() {
         let expected = reference(layers, sample.clone(), hwc);
         assert_eq!(logits.ncols(), expected.len());
         for (o, &e) in expected.iter().enumerate() {
-            assert!((logits[[s, o]] - e).abs() < 1e-4, "sample {s} output {o}: {} vs {e}", logits[[s, o]]);
+            assert!(
+                (logits[[s, o]] - e).abs() < 1e-4,
+                "sample {s} output {o}: {} vs {e}",
+                logits[[s, o]]
+            );
         }
     }
     m
@@ -308,42 +361,85 @@ fn check_against_reference(layers: &[Tb], hwc: [usize; 3], input_shape: Option<&
 fn strided_conv_maxpool_flatten_linear_matches_nhwc_reference() {
     let mut r = Lcg(1);
     let layers = [
-        Tb::Conv { k: [3, 2, 2, 4], s: [2, 1], w: r.vec(3 * 2 * 2 * 4), b: r.vec(4) },
+        Tb::Conv {
+            k: [3, 2, 2, 4],
+            s: [2, 1],
+            w: r.vec(3 * 2 * 2 * 4),
+            b: r.vec(4),
+        },
         Tb::Rect,
         Tb::MaxPool { p: [2, 2], s: [1, 2] },
         Tb::Flatten,
-        Tb::Linear { m: 16, n: 5, w: r.vec(80), b: r.vec(5) },
+        Tb::Linear {
+            m: 16,
+            n: 5,
+            w: r.vec(80),
+            b: r.vec(5),
+        },
         Tb::Tanh,
-        Tb::Linear { m: 5, n: 3, w: r.vec(15), b: r.vec(3) },
+        Tb::Linear {
+            m: 5,
+            n: 3,
+            w: r.vec(15),
+            b: r.vec(3),
+        },
     ];
     // Non-square 7×6 input with 2 channels: given explicitly as [C, H, W].
     let m = check_against_reference(&layers, [7, 6, 2], Some(&[2, 7, 6]));
-    assert!(m.notes.iter().any(|n| n.contains("columns are permuted")), "{:?}", m.notes);
+    assert!(
+        m.notes.iter().any(|n| n.contains("columns are permuted")),
+        "{:?}",
+        m.notes
+    );
 }
 
 #[test]
 fn sumpool_and_implicit_flatten_match_nhwc_reference() {
     let mut r = Lcg(2);
     let layers = [
-        Tb::Conv { k: [2, 2, 1, 3], s: [1, 1], w: r.vec(12), b: r.vec(3) },
+        Tb::Conv {
+            k: [2, 2, 1, 3],
+            s: [1, 1],
+            w: r.vec(12),
+            b: r.vec(3),
+        },
         Tb::SumPool { p: [2, 2], s: [2, 2] },
         // No Flatten: a Linear fed by a 2×2×3 image.
-        Tb::Linear { m: 12, n: 4, w: r.vec(48), b: r.vec(4) },
+        Tb::Linear {
+            m: 12,
+            n: 4,
+            w: r.vec(48),
+            b: r.vec(4),
+        },
     ];
     // Inferred: 5×5 is the only square size that tiles exactly and gives the Linear its 12 inputs.
     let m = check_against_reference(&layers, [5, 5, 1], None);
     assert!(m.notes[0].contains("[1, 5, 5]"), "{}", m.notes[0]);
-    assert!(m.notes.iter().any(|n| n.contains("a Flatten is inserted")), "{:?}", m.notes);
+    assert!(
+        m.notes.iter().any(|n| n.contains("a Flatten is inserted")),
+        "{:?}",
+        m.notes
+    );
 }
 
 #[test]
 fn flatten_then_activation_then_linear_still_permutes() {
     let mut r = Lcg(3);
     let layers = [
-        Tb::Conv { k: [2, 2, 3, 2], s: [1, 1], w: r.vec(24), b: r.vec(2) },
+        Tb::Conv {
+            k: [2, 2, 3, 2],
+            s: [1, 1],
+            w: r.vec(24),
+            b: r.vec(2),
+        },
         Tb::Flatten,
         Tb::Rect,
-        Tb::Linear { m: 18, n: 3, w: r.vec(54), b: r.vec(3) },
+        Tb::Linear {
+            m: 18,
+            n: 3,
+            w: r.vec(54),
+            b: r.vec(3),
+        },
     ];
     check_against_reference(&layers, [4, 4, 3], None);
 }
@@ -375,15 +471,30 @@ fn load_error(text: &str) -> String {
 #[test]
 fn bad_files_give_clear_errors() {
     let cases: [(&str, &str); 10] = [
-        ("Linear 2 1\n1 2\n0\nDropout\n", "line 4: unknown layer keyword \"Dropout\""),
-        ("Linear 2 2\n1 2 3\n0 0\n", "line 2: the weights of the Linear block of line 1 must be 4 numbers, found 3"),
+        (
+            "Linear 2 1\n1 2\n0\nDropout\n",
+            "line 4: unknown layer keyword \"Dropout\"",
+        ),
+        (
+            "Linear 2 2\n1 2 3\n0 0\n",
+            "line 2: the weights of the Linear block of line 1 must be 4 numbers, found 3",
+        ),
         ("Linear 2 1\n1 x\n0\n", "line 2, number 2: \"x\" is not a number"),
-        ("Linear 2 1\n1 2\n", "line 3: the file ends inside the Linear block of line 1"),
+        (
+            "Linear 2 1\n1 2\n",
+            "line 3: the file ends inside the Linear block of line 1",
+        ),
         ("Linear 2 1\n1 NaN\n0\n", "line 2, number 2: \"NaN\" is not finite"),
         ("Linear 2 1\n1 2\ninf\n", "line 3, number 1: \"inf\" is not finite"),
         ("Linear 2 -1\n", "line 1: expected `Linear inputs outputs`"),
-        ("Linear 2 2\n1 0 0 1\n0 0\nSoftMax\nRect\n", "line 4: SoftMax is only supported as the last layer"),
-        ("Linear 2 3\n1 2 3 4 5 6\n0 0 0\nLinear 2 1\n1 1\n0\n", "line 4: Linear 2 1 expects 2 inputs, gets 3"),
+        (
+            "Linear 2 2\n1 0 0 1\n0 0\nSoftMax\nRect\n",
+            "line 4: SoftMax is only supported as the last layer",
+        ),
+        (
+            "Linear 2 3\n1 2 3 4 5 6\n0 0 0\nLinear 2 1\n1 1\n0\n",
+            "line 4: Linear 2 1 expects 2 inputs, gets 3",
+        ),
         ("\n\n", "no layers found"),
     ];
     for (text, expected) in cases {
@@ -408,14 +519,23 @@ fn conv_models_that_cannot_be_sized_ask_for_the_input_shape() {
     let message = load_error("Convolution 2 2 1 2 1 1\n1 2 3 4 5 6 7 8\n0 0\nFlatten\nLinear 3 1\n1 1 1\n0\n");
     assert!(message.contains("give the input shape"), "{message}");
     let message = load_error("MaxPool 2 2 2 2\nFlatten\n");
-    assert!(message.contains("line 1: the model starts with a pooling layer"), "{message}");
+    assert!(
+        message.contains("line 1: the model starts with a pooling layer"),
+        "{message}"
+    );
 }
 
 #[test]
 fn given_input_shape_is_checked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("conv.txt");
-    std::fs::write(&path, "Convolution 2 2 1 2 1 1\n1 2 3 4 5 6 7 8\n0 0\nFlatten\nLinear 18 1\n".to_string() + &"1 ".repeat(18) + "\n0\n").unwrap();
+    std::fs::write(
+        &path,
+        "Convolution 2 2 1 2 1 1\n1 2 3 4 5 6 7 8\n0 0\nFlatten\nLinear 18 1\n".to_string()
+            + &"1 ".repeat(18)
+            + "\n0\n",
+    )
+    .unwrap();
     let m = toolbox_txt::load(&path, Some(&[4, 4])).unwrap();
     assert_eq!(m.model.input_shape(), [1, 4, 4]);
     let err = toolbox_txt::load(&path, Some(&[5, 5])).unwrap_err().to_string();

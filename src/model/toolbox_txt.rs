@@ -38,10 +38,16 @@ pub struct ToolboxModel {
 /// Convolution) or else inferred by trying square sizes (see the notes of the result).
 pub fn load(path: &Path, input_shape: Option<&[usize]>) -> Result<ToolboxModel, LoadError> {
     let bytes = std::fs::read(path).map_err(|e| LoadError::io(path, e))?;
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|e| LoadError::format(path, format!("not a text file (invalid UTF-8 at byte {})", e.valid_up_to())))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        LoadError::format(
+            path,
+            format!("not a text file (invalid UTF-8 at byte {})", e.valid_up_to()),
+        )
+    })?;
     let blocks = parse::parse(text).map_err(|m| LoadError::format(path, m))?;
-    let name = path.file_stem().map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
+    let name = path
+        .file_stem()
+        .map_or_else(|| "model".into(), |s| s.to_string_lossy().into_owned());
     let (model, notes) = convert(&name, &blocks, input_shape).map_err(|m| LoadError::format(path, m))?;
     Ok(ToolboxModel { model, notes })
 }
@@ -67,7 +73,9 @@ fn convert(name: &str, blocks: &[Block], input_shape: Option<&[usize]>) -> Resul
                 legacy_rows,
             } => {
                 if *legacy_rows {
-                    notes.push(format!("line {line}: Linear weights read one row per line (legacy format)"));
+                    notes.push(format!(
+                        "line {line}: Linear weights read one row per line (legacy format)"
+                    ));
                 }
                 match shape {
                     TbShape::Flat(_) => {
@@ -91,7 +99,11 @@ fn convert(name: &str, blocks: &[Block], input_shape: Option<&[usize]>) -> Resul
                         let order = (h * w > 1 && c > 1).then_some([c, h, w]);
                         notes.push(format!(
                             "line {line}: Linear {m} {n} directly on a {h}x{w}x{c} image: a Flatten is inserted{}",
-                            if order.is_some() { " and the columns permuted from (H, W, C) to (C, H, W) order" } else { "" }
+                            if order.is_some() {
+                                " and the columns permuted from (H, W, C) to (C, H, W) order"
+                            } else {
+                                ""
+                            }
                         ));
                         layers.push(Layer::Flatten);
                         layers.push(dense(*m, *n, weight, bias, order));

@@ -27,9 +27,15 @@ pub(super) enum BlockKind {
         bias: Vec<f32>,
     },
     /// `SumPool h w s0 s1`.
-    SumPool { pool: [usize; 2], stride: [usize; 2] },
+    SumPool {
+        pool: [usize; 2],
+        stride: [usize; 2],
+    },
     /// `MaxPool h w s0 s1`.
-    MaxPool { pool: [usize; 2], stride: [usize; 2] },
+    MaxPool {
+        pool: [usize; 2],
+        stride: [usize; 2],
+    },
     Flatten,
     Rect,
     Tanh,
@@ -75,7 +81,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Block>, String> {
                 linear(&mut cursor, line, m, n)?
             }
             "Convolution" => {
-                let [h, w, d, n, s0, s1] = integers(line, keyword, params, "height width depth filters stride0 stride1")?;
+                let [h, w, d, n, s0, s1] =
+                    integers(line, keyword, params, "height width depth filters stride0 stride1")?;
                 let count = checked_count(line, &[h, w, d, n])?;
                 let weight = cursor.numbers(line, keyword, "the weights", count)?;
                 let bias = cursor.numbers(line, keyword, "the bias", n)?;
@@ -232,10 +239,7 @@ mod tests {
         let text = "Linear 2 3\n1 2 3 4 5 6\n0.5 0 -1\n\nRect\r\nSumPool 2 2 2 2\nSoftMax 3 3\n";
         let blocks = parse(text).unwrap();
         let keywords: Vec<_> = blocks.iter().map(|b| (b.line, b.kind.keyword())).collect();
-        assert_eq!(
-            keywords,
-            [(1, "Linear"), (5, "Rect"), (6, "SumPool"), (7, "SoftMax")]
-        );
+        assert_eq!(keywords, [(1, "Linear"), (5, "Rect"), (6, "SumPool"), (7, "SoftMax")]);
         match &blocks[0].kind {
             BlockKind::Linear { weight, bias, .. } => {
                 assert_eq!(weight, &[1., 2., 3., 4., 5., 6.]);

@@ -64,8 +64,15 @@ fn step(kind: &BlockKind, shape: TbShape) -> Result<(TbShape, bool), String> {
         let oh = Pool2d::output_len(h, k[0], s[0], 0, 0);
         let ow = Pool2d::output_len(w, k[1], s[1], 0, 0);
         match (oh, ow) {
-            (Some(oh), Some(ow)) => Ok((oh, ow, (h - k[0]) % s[0] == 0 && (w - k[1]) % s[1] == 0)),
-            _ => Err(format!("{keyword} window {}x{} does not fit its {h}x{w} input", k[0], k[1])),
+            (Some(oh), Some(ow)) => Ok((
+                oh,
+                ow,
+                (h - k[0]).is_multiple_of(s[0]) && (w - k[1]).is_multiple_of(s[1]),
+            )),
+            _ => Err(format!(
+                "{keyword} window {}x{} does not fit its {h}x{w} input",
+                k[0], k[1]
+            )),
         }
     };
     match *kind {
@@ -89,7 +96,9 @@ fn step(kind: &BlockKind, shape: TbShape) -> Result<(TbShape, bool), String> {
         } => {
             let (h, w, c) = image()?;
             if c != d {
-                return Err(format!("Convolution filters have depth {d}, the input has {c} channels"));
+                return Err(format!(
+                    "Convolution filters have depth {d}, the input has {c} channels"
+                ));
             }
             let (oh, ow, tiles) = window(h, w, [kh, kw], stride)?;
             Ok((TbShape::Image { h: oh, w: ow, c: n }, tiles))
@@ -116,7 +125,8 @@ fn ends_in_vector(blocks: &[Block], t: &Trace) -> bool {
             BlockKind::Rect | BlockKind::Tanh | BlockKind::SoftMax | BlockKind::Flatten
         )
     });
-    last.and_then(|i| t.shapes.get(i + 1)).is_some_and(|s| s.is_vector_like())
+    last.and_then(|i| t.shapes.get(i + 1))
+        .is_some_and(|s| s.is_vector_like())
 }
 
 /// The largest square side tried when inferring a convolutional model's input size.
@@ -185,7 +195,10 @@ fn search_square(blocks: &[Block], channels: usize, line: usize) -> Result<(TbSh
         ),
         ([], [first, ..]) => (
             *first,
-            format!("the smallest of {} square sizes that fit (none tiles exactly)", loose.len()),
+            format!(
+                "the smallest of {} square sizes that fit (none tiles exactly)",
+                loose.len()
+            ),
         ),
         ([], []) => {
             return Err(format!(
