@@ -134,12 +134,8 @@ pub(crate) fn build_mlp(
     let mut model_layers = vec![];
     let count = layers.len();
     for (index, raw) in layers.into_iter().enumerate() {
+        let (inputs, outputs) = orientation.in_out(&raw.weight);
         let Matrix { rows, cols, data } = raw.weight;
-        let (inputs, outputs) = orientation.in_out(&Matrix {
-            rows,
-            cols,
-            data: vec![],
-        });
         let weight = Array2::from_shape_vec((rows, cols), data)
             .map_err(|e| LoadError::format(path, format!("{}: {e}", raw.weight_name)))?;
         let weight = match orientation {
