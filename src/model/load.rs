@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::Model;
+use super::{Activation, Model};
 use crate::error::LoadError;
 
 /// A model with notes on how its file was interpreted.
@@ -18,8 +18,25 @@ pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    #[allow(clippy::match_single_binding)] // one arm per format is added as readers land
     match ext.as_str() {
+        "txt" => {
+            let m = super::toolbox_txt::load(path, None)?;
+            Ok(LoadedModel {
+                model: m.model,
+                notes: m.notes,
+            })
+        }
+        "npz" | "mat" => {
+            let m = if ext == "npz" {
+                super::weights_npz::load(path, Activation::Relu)?
+            } else {
+                super::weights_mat::load(path, Activation::Relu)?
+            };
+            Ok(LoadedModel {
+                model: m.model,
+                notes: m.notes,
+            })
+        }
         _ => Err(LoadError::format(
             path,
             format!("unknown model format {ext:?}; supported: .onnx, .txt (LRP Toolbox), .npz, .mat (weights)"),

@@ -6,11 +6,16 @@ mod canonize;
 mod forward;
 mod layers;
 mod load;
+pub mod toolbox_txt;
+mod weights_chain;
+pub mod weights_mat;
+pub mod weights_npz;
 
 pub use canonize::{BatchNormParams, merge_batchnorm};
 pub use forward::{DerivedWeights, LinearView, softmax_rows};
 pub use layers::{Conv2d, Dense, Layer, LayerKind, Pool2d};
 pub use load::{LoadedModel, load};
+pub use weights_chain::{Activation, ImportedModel};
 
 use crate::error::ModelError;
 use crate::ops::ConvGeometry;
