@@ -75,3 +75,18 @@ pub enum LrpError {
     #[error("rule spec {spec:?}: {message}")]
     Spec { spec: String, message: String },
 }
+
+/// A result could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: already exists; not overwriting it")]
+    Exists { path: PathBuf },
+    #[error("{path}: cannot encode: {message}")]
+    Encode { path: PathBuf, message: String },
+}

@@ -4,8 +4,12 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod app;
 pub mod cli;
+pub mod data;
 pub mod error;
+pub mod heatmap;
 pub mod lrp;
 pub mod model;
 pub mod ops;
+pub mod ui;
