@@ -24,7 +24,13 @@ fn fixture_model(name: &str) -> Result<Model> {
         }))
     };
     if name == "mlp" {
-        let layers = vec![dense(&mut npz, 0)?, Layer::Relu, dense(&mut npz, 2)?, Layer::Relu, dense(&mut npz, 4)?];
+        let layers = vec![
+            dense(&mut npz, 0)?,
+            Layer::Relu,
+            dense(&mut npz, 2)?,
+            Layer::Relu,
+            dense(&mut npz, 4)?,
+        ];
         return Ok(Model::new("mlp", vec![784], layers, OutputActivation::None)?);
     }
     let conv = |npz: &mut NpzReader<std::fs::File>, k: usize| -> Result<Layer> {

@@ -12,7 +12,10 @@ pub enum Command {
     /// Show a native file dialog on a worker.
     Dialog(DialogKind),
     OpenModel(PathBuf),
-    OpenData { path: PathBuf, labels: Option<PathBuf> },
+    OpenData {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
     /// Load labels for the current samples.
     OpenLabels(PathBuf),
     SelectSample(usize),
@@ -23,7 +26,10 @@ pub enum Command {
     /// A preset, single rule or baseline by its spec (`epsilon_plus`, `zplus`, `gradient`).
     ChooseRule(String),
     /// Change the rule of one layer.
-    SetLayerRule { layer: usize, rule: LayerRule },
+    SetLayerRule {
+        layer: usize,
+        rule: LayerRule,
+    },
     SetPreprocess(String),
     SelectLayer(usize),
     /// Move in the layer stepper (positive: towards the output).

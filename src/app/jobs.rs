@@ -71,7 +71,10 @@ pub struct ExplainRequest {
 #[derive(Clone, Debug)]
 pub enum Job {
     LoadModel(PathBuf),
-    LoadData { path: PathBuf, labels: Option<PathBuf> },
+    LoadData {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
     Explain(ExplainRequest),
     /// Predict every sample (for the browser's marks and the accuracy).
     Predict {
@@ -80,20 +83,43 @@ pub enum Job {
         dataset: Arc<Dataset>,
         preprocess: Preprocess,
     },
-    Export { path: PathBuf, data: ExportData },
-    Dialog { kind: DialogKind, suggested_name: String },
+    Export {
+        path: PathBuf,
+        data: ExportData,
+    },
+    Dialog {
+        kind: DialogKind,
+        suggested_name: String,
+    },
 }
 
 /// The answer to a [`Job`].
 #[derive(Debug)]
 pub enum JobResult {
-    ModelLoaded { path: PathBuf, result: Result<LoadedModel, String> },
-    DataLoaded { path: PathBuf, labels: Option<PathBuf>, result: Result<Dataset, String> },
-    Explained { generation: u64, result: Result<ExplainResult, String> },
-    Predicted { generation: u64, result: Result<Predictions, String> },
+    ModelLoaded {
+        path: PathBuf,
+        result: Result<LoadedModel, String>,
+    },
+    DataLoaded {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+        result: Result<Dataset, String>,
+    },
+    Explained {
+        generation: u64,
+        result: Result<ExplainResult, String>,
+    },
+    Predicted {
+        generation: u64,
+        result: Result<Predictions, String>,
+    },
     Exported(Result<PathBuf, String>),
     /// `path` is `None` when cancelled or when no dialog could be shown; `duration_ms` tells those apart.
-    DialogClosed { kind: DialogKind, path: Option<PathBuf>, duration_ms: f64 },
+    DialogClosed {
+        kind: DialogKind,
+        path: Option<PathBuf>,
+        duration_ms: f64,
+    },
 }
 
 /// Runs jobs: on worker threads (the app) or inline (tests).
@@ -102,7 +128,9 @@ pub struct JobRunner {
 }
 
 enum Mode {
-    Inline { done: VecDeque<JobResult> },
+    Inline {
+        done: VecDeque<JobResult>,
+    },
     Threaded {
         explain_tx: Sender<Job>,
         io_tx: Sender<Job>,

@@ -98,7 +98,8 @@ impl LrpApp {
         }
     }
 
-    pub(super) fn handle_result(&mut self, result: JobResult) {
+    /// Applies one job result (results of superseded requests are dropped).
+    pub fn handle_result(&mut self, result: JobResult) {
         match result {
             JobResult::ModelLoaded { path, result } => match result {
                 Ok(loaded) => self.model_loaded(path, loaded.model, loaded.notes),
@@ -238,7 +239,9 @@ impl LrpApp {
             .filter(|_| !rules::is_baseline(&self.settings.rule_choice));
         let plan = match edited {
             Some(plan) => Ok(plan),
-            None => rules::method_for_choice(&self.settings.rule_choice, bounds).and_then(|m| rules::plan_for(&m, &model)),
+            None => {
+                rules::method_for_choice(&self.settings.rule_choice, bounds).and_then(|m| rules::plan_for(&m, &model))
+            }
         };
         match plan {
             Ok(plan) => {
@@ -258,7 +261,11 @@ impl LrpApp {
             return rules::method_for_choice(&self.settings.rule_choice, self.session.preprocess.box_bounds());
         }
         if self.session.plan.len() != model.layers().len() {
-            return Err(self.session.rule_error.clone().unwrap_or_else(|| "no rules chosen".into()));
+            return Err(self
+                .session
+                .rule_error
+                .clone()
+                .unwrap_or_else(|| "no rules chosen".into()));
         }
         rules::composite_from_plan(&self.session.plan, model).map(Method::Lrp)
     }
@@ -280,7 +287,10 @@ impl LrpApp {
                 return;
             }
         };
-        let input = self.session.preprocess.apply_one(data.image(sample), data.height, data.width);
+        let input = self
+            .session
+            .preprocess
+            .apply_one(data.image(sample), data.height, data.width);
         let target = self.session.target.map_or(Target::Predicted, Target::Class);
         self.submit(Job::Explain(ExplainRequest {
             generation: self.session.generation,
@@ -323,7 +333,13 @@ impl LrpApp {
             kind.extension()
         );
         raw.chars()
-            .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect()
     }
 
@@ -412,13 +428,26 @@ pub(super) fn keyboard_commands(ctx: &egui::Context) -> Vec<Command> {
 
 /// Files dropped on the window: models by extension, label files by name, anything else as samples.
 pub(super) fn dropped_file_commands(ctx: &egui::Context) -> Vec<Command> {
-    let dropped: Vec<PathBuf> = ctx.input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).filter(|p| !p.as_os_str().is_empty()).collect());
+    let dropped: Vec<PathBuf> = ctx.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    });
     let mut data = None;
     let mut labels = None;
     let mut out = Vec::new();
     for path in dropped {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
         if MODEL_EXTENSIONS.contains(&ext.as_str()) {
             out.push(Command::OpenModel(path));
         } else if name.contains("labels") || name.contains("idx1") {

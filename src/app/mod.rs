@@ -94,15 +94,22 @@ impl LrpApp {
         }
         match options.model.clone().or_else(|| default_asset("models/cnn.onnx")) {
             Some(path) => self.run_command(Command::OpenModel(path)),
-            None => self.session.info("No model given and no bundled model found: open one from the File menu."),
+            None => self
+                .session
+                .info("No model given and no bundled model found: open one from the File menu."),
         }
-        let data = options.data.clone().or_else(|| default_asset("test-images-idx3-ubyte.gz"));
+        let data = options
+            .data
+            .clone()
+            .or_else(|| default_asset("test-images-idx3-ubyte.gz"));
         match data {
             Some(path) => {
                 let labels = options.labels.clone().or_else(|| labels_next_to(&path));
                 self.run_command(Command::OpenData { path, labels });
             }
-            None => self.session.info("No samples given and no bundled samples found: open them from the File menu."),
+            None => self
+                .session
+                .info("No samples given and no bundled samples found: open them from the File menu."),
         }
     }
 
@@ -141,7 +148,12 @@ impl LrpApp {
         let ctx = ui.ctx().clone();
         let mut commands = logic::keyboard_commands(&ctx);
         commands.extend(logic::dropped_file_commands(&ctx));
-        commands.extend(crate::ui::root_ui(ui, &mut self.settings, &self.session, &mut self.view));
+        commands.extend(crate::ui::root_ui(
+            ui,
+            &mut self.settings,
+            &self.session,
+            &mut self.view,
+        ));
         for command in commands {
             self.run_command(command);
         }

@@ -15,11 +15,11 @@ const fn choice(spec: &'static str, description: &'static str) -> RuleChoice {
 
 /// Composites (Zennit's presets).
 pub const PRESETS: [RuleChoice; 5] = [
-    choice("epsilon_plus", "ε on dense layers, z⁺ on convolutions"),
+    choice("epsilon_plus", "ε on dense layers, z+ on convolutions"),
     choice("epsilon_plus_flat", "as epsilon_plus, flat on the first layer"),
     choice("epsilon_alpha2_beta1", "ε on dense, α2β1 on convolutions"),
     choice("epsilon_gamma_box", "ε dense, γ conv, z^B on the first conv"),
-    choice("seed", "z⁺ everywhere, w² on the first layer"),
+    choice("seed", "z+ everywhere, w² on the first layer"),
 ];
 
 /// One rule on every layer with weights.
@@ -28,7 +28,7 @@ pub const SINGLE_RULES: [RuleChoice; 8] = [
     choice("epsilon:0.25", "LRP-ε: absorbs weak and contradictory relevance"),
     choice("gamma:0.25", "LRP-γ: favours positive contributions"),
     choice("alphabeta:2,1", "LRP-αβ: positive and negative apart"),
-    choice("zplus", "z⁺: positive contributions only"),
+    choice("zplus", "z+: positive contributions only"),
     choice("flat", "flat: spread over the receptive field"),
     choice("wsquare", "w²: by squared weights"),
     choice("zbox", "z^B: for inputs bounded to the pixel range"),
@@ -78,7 +78,8 @@ pub fn composite_from_plan(plan: &[LayerRule], model: &Model) -> Result<Composit
         if !is_editable(layer.kind()) {
             continue;
         }
-        rule.validate().map_err(|m| format!("layer {k} ({}): {m}", layer.kind().name()))?;
+        rule.validate()
+            .map_err(|m| format!("layer {k} ({}): {m}", layer.kind().name()))?;
         check_applicable(layer.kind(), &rule.rule).map_err(|m| format!("layer {k}: {m}"))?;
         c.assignments.push((Selector::Index(k), *rule));
     }
@@ -112,12 +113,9 @@ pub fn candidates(kind: LayerKind, box_bounds: (f32, f32)) -> Vec<Rule> {
             Rule::WSquare,
             Rule::ZBox { low, high },
         ],
-        LayerKind::AvgPool2d | LayerKind::SumPool2d => vec![
-            Rule::Norm,
-            Rule::Epsilon { epsilon: 0.25 },
-            Rule::ZPlus,
-            Rule::Flat,
-        ],
+        LayerKind::AvgPool2d | LayerKind::SumPool2d => {
+            vec![Rule::Norm, Rule::Epsilon { epsilon: 0.25 }, Rule::ZPlus, Rule::Flat]
+        }
         LayerKind::MaxPool2d => vec![Rule::WinnerTakeAll, Rule::WinnerSplit],
         _ => vec![Rule::Pass],
     }
@@ -130,7 +128,7 @@ pub fn rule_name(rule: &Rule) -> &'static str {
         Rule::Epsilon { .. } => "ε",
         Rule::Gamma { .. } => "γ",
         Rule::AlphaBeta { .. } => "αβ",
-        Rule::ZPlus => "z⁺",
+        Rule::ZPlus => "z+",
         Rule::Flat => "flat",
         Rule::WSquare => "w²",
         Rule::ZBox { .. } => "z^B",

@@ -55,12 +55,18 @@ pub fn load_dataset(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadE
     let bytes = read_maybe_gz(path)?;
     let (magic, dims, body) = idx_header(path, &bytes)?;
     if magic == IDX_LABELS {
-        return Err(LoadError::format(path, "this is an IDX label file (magic 2049); open it as labels"));
+        return Err(LoadError::format(
+            path,
+            "this is an IDX label file (magic 2049); open it as labels",
+        ));
     }
     if magic != IDX_IMAGES || dims.len() != 3 {
         return Err(LoadError::format(
             path,
-            format!("not an IDX image file: magic {magic}, {} dimensions (expected 2051 with 3)", dims.len()),
+            format!(
+                "not an IDX image file: magic {magic}, {} dimensions (expected 2051 with 3)",
+                dims.len()
+            ),
         ));
     }
     let [n, height, width] = [dims[0], dims[1], dims[2]];

@@ -65,7 +65,9 @@ impl FromStr for Preprocess {
     fn from_str(s: &str) -> Result<Self, String> {
         let mut p = Preprocess::default();
         let pair = |v: &str| -> Result<(f32, f32), String> {
-            let (a, b) = v.split_once(',').ok_or_else(|| format!("{v:?}: expected two numbers a,b"))?;
+            let (a, b) = v
+                .split_once(',')
+                .ok_or_else(|| format!("{v:?}: expected two numbers a,b"))?;
             let num = |t: &str| t.trim().parse::<f32>().map_err(|_| format!("{t:?} is not a number"));
             Ok((num(a)?, num(b)?))
         };
@@ -82,7 +84,12 @@ impl FromStr for Preprocess {
                     }
                     p.normalize = Some((m, s));
                 }
-                "pad" => p.pad = value.trim().parse().map_err(|_| format!("pad: {value:?} is not a count"))?,
+                "pad" => {
+                    p.pad = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("pad: {value:?} is not a count"))?
+                }
                 other => return Err(format!("unknown key {other:?}; use range, normalize, pad")),
             }
         }

@@ -19,7 +19,10 @@ pub enum Normalization {
 
 /// Largest absolute finite value (0 for an empty or all-zero slice).
 pub fn max_abs(values: &[f32]) -> f32 {
-    values.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()))
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |m, v| m.max(v.abs()))
 }
 
 /// The scale mapping relevance to `[−1, 1]`: never 0, so a blank map stays blank instead of dividing by zero.

@@ -8,9 +8,14 @@ use crate::app::state::{Session, Settings};
 use crate::app::{Command, DialogKind};
 
 /// Export folder, scale and the save buttons (never overwriting: a taken name gets a ` (2)` suffix).
-pub fn export_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+pub fn export_panel_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    view: &mut ViewCache,
+) -> Vec<Command> {
     let mut commands = Vec::new();
-    egui::CollapsingHeader::new(egui::RichText::new("Export").heading())
+    egui::CollapsingHeader::new(egui::RichText::new("Export to files").heading())
         .default_open(false)
         .show(ui, |ui| {
             let text = view
@@ -30,7 +35,10 @@ pub fn export_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
             let enabled = session.result.is_some();
             for (kind, name) in EXPORTS {
                 ui.horizontal(|ui| {
-                    if ui.add_enabled(enabled, egui::Button::new(format!("Save {name}"))).clicked() {
+                    if ui
+                        .add_enabled(enabled, egui::Button::new(format!("Save {name}")))
+                        .clicked()
+                    {
                         commands.push(Command::Export(kind));
                     }
                     let r = ui

@@ -56,7 +56,10 @@ pub fn heatmap_view_ui(
                 let response = ui.add(image);
                 if let Some(pos) = response.hover_pos() {
                     let rel = (pos - response.rect.min) / side;
-                    let (r, c) = ((rel.y * maps.height as f32) as usize, (rel.x * maps.width as f32) as usize);
+                    let (r, c) = (
+                        (rel.y * maps.height as f32) as usize,
+                        (rel.x * maps.width as f32) as usize,
+                    );
                     if r < maps.height && c < maps.width {
                         hovered = Some((r, c));
                     }
@@ -88,7 +91,10 @@ pub fn heatmap_view_ui(
         }
         None => {
             let total: f32 = maps.relevance.iter().sum();
-            format!("Σ relevance {}  ·  hover a pixel to read its input value and relevance", fmt_num(total))
+            format!(
+                "Σ relevance {}  ·  hover a pixel to read its input value and relevance",
+                fmt_num(total)
+            )
         }
     };
     ui.label(egui::RichText::new(readout).monospace());

@@ -4,8 +4,8 @@
 use egui::{Color32, Vec2};
 use egui_plot::{Bar, BarChart, HLine, Line, Plot, Points};
 
-use super::{ViewCache, fmt_num, position_label};
 use super::theme::ACCENT;
+use super::{ViewCache, fmt_num, position_label};
 use crate::app::Command;
 use crate::app::state::{ExplainResult, Session, Settings};
 use crate::model::Model;
@@ -25,7 +25,11 @@ pub fn layer_panel_ui(
     };
     let layers = model.layers().len();
     let selected = session.layer.min(layers);
-    ui.label(egui::RichText::new("↑/↓ or click: relevance at each layer, output first").small().weak());
+    ui.label(
+        egui::RichText::new("up/down keys or click: relevance at each layer, output first")
+            .small()
+            .weak(),
+    );
     egui::ScrollArea::vertical()
         .id_salt("stepper")
         .max_height(150.0)
@@ -33,7 +37,9 @@ pub fn layer_panel_ui(
             for k in (0..=layers).rev() {
                 let total = result.totals.get(k).copied().unwrap_or(0.0);
                 let text = format!("{}   Σ {}", position_label(model, k), fmt_num(total));
-                let r = ui.selectable_label(k == selected, text).accessible_name(format!("layer position {k}"));
+                let r = ui
+                    .selectable_label(k == selected, text)
+                    .accessible_name(format!("layer position {k}"));
                 if r.clicked() {
                     commands.push(Command::SelectLayer(k));
                 }
@@ -48,7 +54,12 @@ pub fn layer_panel_ui(
         0.0
     };
     ui.label(
-        egui::RichText::new(format!("{}: Σ relevance {}", position_label(model, selected), fmt_num(total))).strong(),
+        egui::RichText::new(format!(
+            "{}: Σ relevance {}",
+            position_label(model, selected),
+            fmt_num(total)
+        ))
+        .strong(),
     );
     ui.label(format!("vs. output {} ({leak:+.2} %)", fmt_num(output_total)));
     let shape = model.shape_at(selected);
@@ -67,24 +78,30 @@ fn channels_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: 
     let Some(maps) = view.channels(ui.ctx(), settings, session, layer) else {
         return;
     };
-    ui.label(egui::RichText::new("per channel: relevance | activation").small().weak());
+    ui.label(
+        egui::RichText::new("per channel: relevance | activation")
+            .small()
+            .weak(),
+    );
     let size = 52.0;
     let per_row = ((ui.available_width() / (2.0 * size + 24.0)).floor() as usize).max(1);
-    egui::Grid::new(("channels", layer)).spacing([10.0, 4.0]).show(ui, |ui| {
-        for (ch, m) in maps.iter().enumerate() {
-            ui.vertical(|ui| {
-                ui.horizontal(|ui| {
-                    ui.spacing_mut().item_spacing.x = 2.0;
-                    ui.add(egui::Image::new(&m.relevance).fit_to_exact_size(Vec2::splat(size)));
-                    ui.add(egui::Image::new(&m.activation).fit_to_exact_size(Vec2::splat(size)));
+    egui::Grid::new(("channels", layer))
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            for (ch, m) in maps.iter().enumerate() {
+                ui.vertical(|ui| {
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 2.0;
+                        ui.add(egui::Image::new(&m.relevance).fit_to_exact_size(Vec2::splat(size)));
+                        ui.add(egui::Image::new(&m.activation).fit_to_exact_size(Vec2::splat(size)));
+                    });
+                    ui.label(egui::RichText::new(format!("ch {ch} Σ {}", fmt_num(m.total))).small());
                 });
-                ui.label(egui::RichText::new(format!("ch {ch} Σ {}", fmt_num(m.total))).small());
-            });
-            if (ch + 1) % per_row == 0 {
-                ui.end_row();
+                if (ch + 1) % per_row == 0 {
+                    ui.end_row();
+                }
             }
-        }
-    });
+        });
 }
 
 fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: bool) {
@@ -111,8 +128,20 @@ fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: boo
     let width = (ui.available_width() - 8.0) / 2.0;
     ui.horizontal(|ui| {
         for (id, title, values, pos, neg) in [
-            ("neuron_rel", "relevance", rel, Color32::from_rgb(220, 60, 60), Color32::from_rgb(60, 90, 220)),
-            ("neuron_act", "activation", act, Color32::from_gray(170), Color32::from_gray(90)),
+            (
+                "neuron_rel",
+                "relevance",
+                rel,
+                Color32::from_rgb(220, 60, 60),
+                Color32::from_rgb(60, 90, 220),
+            ),
+            (
+                "neuron_act",
+                "activation",
+                act,
+                Color32::from_gray(170),
+                Color32::from_gray(90),
+            ),
         ] {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new(format!("{title} ({} neurons)", values.len())).small());

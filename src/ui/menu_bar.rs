@@ -7,7 +7,12 @@ use crate::app::state::{Session, Settings};
 use crate::app::{Command, DialogKind, ExportKind};
 
 /// File, View and Export menus.
-pub fn menu_bar_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+pub fn menu_bar_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    view: &mut ViewCache,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
         ui.menu_button("File", |ui| {
@@ -66,7 +71,11 @@ pub fn menu_bar_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session
             }
         });
         ui.add_space(16.0);
-        ui.label(egui::RichText::new("drop a model or sample file on the window to open it").small().weak());
+        ui.label(
+            egui::RichText::new("drop a model or sample file on the window to open it")
+                .small()
+                .weak(),
+        );
     });
     commands
 }

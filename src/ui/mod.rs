@@ -14,8 +14,8 @@ pub mod theme;
 
 pub use textures::ViewCache;
 
-use crate::app::state::{Session, Settings};
 use crate::app::Command;
+use crate::app::state::{Session, Settings};
 
 /// The whole window: menu, status bar, sample browser (left), rules and export (right), views (centre).
 pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
@@ -27,13 +27,15 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
     egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
     egui::Panel::left("samples")
         .resizable(true)
-        .default_size(236.0)
-        .min_size(180.0)
-        .show(ui, |ui| commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view)));
+        .default_size(206.0)
+        .min_size(150.0)
+        .show(ui, |ui| {
+            commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view))
+        });
     egui::Panel::right("rules")
         .resizable(true)
-        .default_size(430.0)
-        .min_size(300.0)
+        .default_size(400.0)
+        .min_size(280.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {
                 commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
@@ -43,15 +45,20 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         });
     egui::CentralPanel::default().show(ui, |ui| {
         commands.extend(messages_ui(ui, session));
-        egui::ScrollArea::vertical().id_salt("central_scroll").show(ui, |ui| {
-            commands.extend(heatmap_view::heatmap_view_ui(ui, settings, session, view));
-            ui.add_space(6.0);
-            ui.separator();
-            ui.columns(2, |cols| {
-                commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
-                commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+        let width = ui.available_width();
+        egui::ScrollArea::vertical()
+            .id_salt("central_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.set_max_width(width);
+                commands.extend(heatmap_view::heatmap_view_ui(ui, settings, session, view));
+                ui.add_space(6.0);
+                ui.separator();
+                ui.columns(2, |cols| {
+                    commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
+                    commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+                });
             });
-        });
     });
     commands
 }
@@ -67,7 +74,7 @@ fn messages_ui(ui: &mut egui::Ui, session: &Session) -> Vec<Command> {
             .inner_margin(6.0)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {error}"));
+                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {error}"));
                     if ui.button("Dismiss").clicked() {
                         commands.push(Command::ClearMessages);
                     }
@@ -77,17 +84,19 @@ fn messages_ui(ui: &mut egui::Ui, session: &Session) -> Vec<Command> {
     commands
 }
 
-/// The label of stepper position `k` (relevance at the input of layer `k`; `layers` = the output).
+/// The label of stepper position `k`: the relevance at the input of layer `k`, named after the layer that outputs it
+/// (`layers` = the model output, 0 = the input).
 pub fn position_label(model: &crate::model::Model, k: usize) -> String {
     let layers = model.layers().len();
     let shape = model.shape_at(k.min(layers));
+    let shape = shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
     if k >= layers {
-        format!("output (logits) {shape:?}")
+        format!("output · {shape}")
     } else if k == 0 {
-        format!("input {shape:?}")
+        format!("input · {shape}")
     } else {
         let layer = &model.layers()[k - 1];
-        format!("after {} {} {shape:?}", k - 1, layer.kind().name())
+        format!("{} {} · {shape}", k - 1, layer.kind().name())
     }
 }
 

@@ -21,7 +21,10 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
     let predicted = result.predicted();
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("predicted {predicted}"));
-        ui.label(format!("({:.1} %)", 100.0 * result.probabilities.get(predicted).copied().unwrap_or(0.0)));
+        ui.label(format!(
+            "({:.1} %)",
+            100.0 * result.probabilities.get(predicted).copied().unwrap_or(0.0)
+        ));
         if let Some(l) = label {
             let (text, color) = if usize::from(l) == predicted {
                 ("correct", CORRECT)
@@ -53,7 +56,10 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
             } else {
                 Color32::from_gray(120)
             };
-            Bar::new(c as f64, f64::from(v)).width(0.7).fill(fill).name(format!("class {c}"))
+            Bar::new(c as f64, f64::from(v))
+                .width(0.7)
+                .fill(fill)
+                .name(format!("class {c}"))
         })
         .collect();
     let name = if settings.show_logits { "logit" } else { "probability" };
@@ -64,7 +70,17 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         .allow_scroll(false)
         .allow_boxed_zoom(false)
         .show_grid([false, true])
-        .x_axis_formatter(|mark, _| format!("{}", mark.value.round()))
+        .include_x(-0.6)
+        .include_x(values.len() as f64 - 0.4)
+        .include_y(0.0)
+        .x_axis_formatter(|mark, _| {
+            let k = mark.value.round();
+            if (mark.value - k).abs() < 1e-6 && k >= 0.0 {
+                format!("{k}")
+            } else {
+                String::new()
+            }
+        })
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(BarChart::new(name, bars).element_formatter(Box::new(move |bar, _| {
                 format!("class {}: {}", bar.argument, fmt_num(bar.value as f32))

@@ -21,7 +21,11 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
             for RuleChoice { spec, description } in choices {
                 let name = spec.split(':').next().unwrap_or(spec);
                 let selected = settings.rule_choice == *spec && settings.layer_rules.is_none();
-                if ui.selectable_label(selected, name).on_hover_text(*description).clicked() {
+                if ui
+                    .selectable_label(selected, name)
+                    .on_hover_text(*description)
+                    .clicked()
+                {
                     commands.push(Command::ChooseRule((*spec).to_string()));
                 }
             }
@@ -35,7 +39,7 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
         );
     }
     if let Some(e) = &session.rule_error {
-        ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {e}"));
+        ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {e}"));
     }
     ui.add_space(6.0);
     let Some(model) = session.model.as_ref() else {
@@ -47,19 +51,22 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.label(egui::RichText::new("Per layer").strong());
     let bounds = session.preprocess.box_bounds();
+    ui.spacing_mut().slider_width = 80.0;
     egui::Grid::new("layer_rules")
         .striped(true)
-        .num_columns(5)
+        .num_columns(3)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            for h in ["Layer", "Kind", "Shape", "Rule", "Parameters"] {
+            for h in ["Layer · output shape", "Rule", "Parameters"] {
                 ui.label(egui::RichText::new(h).small().strong());
             }
             ui.end_row();
             for (k, (layer, rule)) in model.layers().iter().zip(&session.plan).enumerate() {
-                ui.label(k.to_string());
-                ui.label(layer.kind().name());
-                ui.label(format!("{:?}", model.shape_at(k + 1)));
+                ui.vertical(|ui| {
+                    ui.spacing_mut().item_spacing.y = 0.0;
+                    ui.label(format!("{k} {}", layer.kind().name()));
+                    ui.label(egui::RichText::new(shape_text(model.shape_at(k + 1))).small().weak());
+                });
                 if rules::is_editable(layer.kind()) {
                     if let Some(new) = rule_picker_ui(ui, k, model, rule, bounds) {
                         commands.push(Command::SetLayerRule { layer: k, rule: new });
@@ -93,7 +100,7 @@ fn rule_picker_ui(
     let kind = model.layers()[k].kind();
     egui::ComboBox::from_id_salt(("rule", k))
         .selected_text(rules::rule_name(&current.rule))
-        .width(110.0)
+        .width(96.0)
         .show_ui(ui, |ui| {
             for candidate in rules::candidates(kind, bounds) {
                 let selected = rules::same_kind(&candidate, &current.rule);
@@ -114,13 +121,17 @@ fn rule_picker_ui(
 fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule) -> Option<LayerRule> {
     let mut rule = *current;
     let mut changed = false;
-    ui.horizontal_wrapped(|ui| {
-        let mut slider = |ui: &mut egui::Ui, v: &mut f32, range: std::ops::RangeInclusive<f32>, name: &str, log: bool| {
-            let r = ui
-                .add(egui::Slider::new(v, range).text(name).logarithmic(log).max_decimals(4))
-                .accessible_name(format!("{name} of layer {k}"));
-            changed |= r.changed();
-        };
+    ui.vertical(|ui| {
+        let mut slider =
+            |ui: &mut egui::Ui, v: &mut f32, range: std::ops::RangeInclusive<f32>, name: &str, log: bool| {
+                let slider = egui::Slider::new(v, range)
+                    .text(name)
+                    .logarithmic(log)
+                    .custom_formatter(|x, _| super::fmt_num(x as f32))
+                    .custom_parser(|t| t.trim().parse::<f64>().ok());
+                let r = ui.add(slider).accessible_name(format!("{name} of layer {k}"));
+                changed |= r.changed();
+            };
         match &mut rule.rule {
             Rule::Epsilon { epsilon } if *epsilon != crate::lrp::LRP0_EPSILON => {
                 slider(ui, epsilon, 1e-6..=10.0, "ε", true)
@@ -148,4 +159,9 @@ fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule
         }
     });
     changed.then_some(rule)
+}
+
+/// `8×24×24`.
+fn shape_text(shape: &[usize]) -> String {
+    shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×")
 }

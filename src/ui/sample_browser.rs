@@ -48,10 +48,18 @@ pub fn sample_browser_ui(
         ui.label(format!("of {}", data.len()));
     });
     ui.horizontal(|ui| {
-        if ui.button("◀").on_hover_text("previous sample (←)").clicked() {
+        if ui
+            .button("< prev")
+            .on_hover_text("previous sample (left arrow key)")
+            .clicked()
+        {
             commands.push(Command::StepSample(-1));
         }
-        if ui.button("▶").on_hover_text("next sample (→)").clicked() {
+        if ui
+            .button("next >")
+            .on_hover_text("next sample (right arrow key)")
+            .clicked()
+        {
             commands.push(Command::StepSample(1));
         }
     });
@@ -86,12 +94,14 @@ fn thumbnail_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view:
     let predicted = session.predicted_class(i);
     let wrong = matches!((label, predicted), (Some(l), Some(p)) if l != p);
     let text = format!(
-        "{} → {}",
+        "{} / {}",
         label.map_or("?".into(), |l| l.to_string()),
         predicted.map_or("…".into(), |p| p.to_string())
     );
     let selected = i == settings.sample;
-    let caption = RichText::new(text).small().color(if wrong { MISTAKE } else { Color32::GRAY });
+    let caption = RichText::new(text)
+        .small()
+        .color(if wrong { MISTAKE } else { Color32::GRAY });
     let response = ui
         .allocate_ui(CELL, |ui| {
             ui.vertical_centered(|ui| {
@@ -125,7 +135,12 @@ fn preprocess_ui(ui: &mut egui::Ui, settings: &Settings, view: &mut ViewCache, c
             .add(egui::TextEdit::singleline(text).desired_width(120.0))
             .accessible_name("preprocessing");
         let submitted = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
-        if ui.button("Apply").on_hover_text("range=lo,hi;normalize=m,s;pad=n").clicked() || submitted {
+        if ui
+            .button("Apply")
+            .on_hover_text("range=lo,hi;normalize=m,s;pad=n")
+            .clicked()
+            || submitted
+        {
             commands.push(Command::SetPreprocess(text.clone()));
         }
     });

@@ -15,7 +15,11 @@ pub fn apply(ctx: &egui::Context, dark: bool, applied: &mut Option<bool>) {
         return;
     }
     *applied = Some(dark);
-    let mut visuals = if dark { egui::Visuals::dark() } else { egui::Visuals::light() };
+    let mut visuals = if dark {
+        egui::Visuals::dark()
+    } else {
+        egui::Visuals::light()
+    };
     if dark {
         visuals.panel_fill = Color32::from_rgb(24, 26, 31);
         visuals.window_fill = Color32::from_rgb(30, 33, 39);
