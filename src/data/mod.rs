@@ -31,7 +31,7 @@ impl Dataset {
     /// Number of images.
     pub fn len(&self) -> usize {
         let per = self.height * self.width;
-        if per == 0 { 0 } else { self.images.len() / per }
+        self.images.len().checked_div(per).unwrap_or(0)
     }
 
     pub fn is_empty(&self) -> bool {

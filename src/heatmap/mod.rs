@@ -121,6 +121,7 @@ mod tests {
         assert_eq!(digit.get_pixel(1, 0).0, [255, 255, 255, 255]);
         let over = overlay_image(&digit, &rel, s, Colormap::Bwr, 1.0);
         assert_eq!(over.get_pixel(1, 1).0, [255, 0, 0, 255]);
-        assert_eq!(over.get_pixel(0, 1).0, [0, 0, 0, 255]);
+        // No relevance: the digit shows through, dimmed to 60 %.
+        assert_eq!(over.get_pixel(0, 1).0, [77, 77, 77, 255]);
     }
 }

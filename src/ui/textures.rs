@@ -20,6 +20,9 @@ struct InputKey {
     opacity: f32,
 }
 
+/// What a layer's channel textures were built from: the display key and the stepper position.
+type LayerKey = (InputKey, usize);
+
 /// Digit, heatmap and overlay of the current result.
 pub struct InputTextures {
     pub maps: InputMaps,
@@ -39,7 +42,7 @@ pub struct ChannelTextures {
 #[derive(Default)]
 pub struct ViewCache {
     input: Option<(InputKey, Arc<InputTextures>)>,
-    layer: Option<((InputKey, usize), Arc<Vec<ChannelTextures>>)>,
+    layer: Option<(LayerKey, Arc<Vec<ChannelTextures>>)>,
     colorbar: Option<(Colormap, TextureHandle)>,
     thumbs: HashMap<usize, TextureHandle>,
     thumbs_of: usize,
