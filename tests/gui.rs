@@ -92,8 +92,8 @@ fn opens_model_and_samples_and_shows_the_explanation() {
     let h = &f.harness;
     let r = result(h);
     assert_eq!((r.sample, r.target, r.predicted()), (0, 7, 7));
-    // The default rules are the epsilon_plus_flat preset; the window's relevance is the engine's.
-    let expected = reference("cnn", 0, "epsilon_plus_flat", Target::Predicted);
+    // The default rules are the epsilon_plus preset; the window's relevance is the engine's.
+    let expected = reference("cnn", 0, "epsilon_plus", Target::Predicted);
     assert!(max_diff(&r.relevance[0], &expected) < 1e-5);
     assert!((r.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
     let p = h.state().session.predictions.clone().unwrap();
@@ -203,7 +203,7 @@ fn selecting_another_class_explains_it() {
     let r = result(h);
     assert_eq!(r.target, 3);
     assert_eq!(h.state().session.target, Some(3));
-    let expected = reference("cnn", 0, "epsilon_plus_flat", Target::Class(3));
+    let expected = reference("cnn", 0, "epsilon_plus", Target::Class(3));
     assert!(max_diff(&r.relevance[0], &expected) < 1e-5);
     // Initial relevance: the logit of class 3.
     assert!((r.totals.last().unwrap() - r.logits[3]).abs() < 1e-5);
@@ -279,7 +279,7 @@ fn exporting_a_png_never_overwrites() {
     f.harness.run();
     f.harness.get_by_label("Save Relevance .npy").click();
     f.harness.run();
-    let name = "cnn_s0_c7_epsilon_plus_flat_heatmap";
+    let name = "cnn_s0_c7_epsilon_plus_heatmap";
     let first = f.dir.path().join(format!("{name}.png"));
     let second = f.dir.path().join(format!("{name} (2).png"));
     let img = image::open(&first).unwrap().to_rgba8();
@@ -296,7 +296,7 @@ fn exporting_a_png_never_overwrites() {
     let sign = r.relevance[0][imax].signum();
     let expected = if sign > 0.0 { [255, 0, 0, 255] } else { [0, 0, 255, 255] };
     assert_eq!(img.get_pixel(x, y).0, expected);
-    let npy = common::read_f32(f.dir.path().join("cnn_s0_c7_epsilon_plus_flat_relevance.npy"));
+    let npy = common::read_f32(f.dir.path().join("cnn_s0_c7_epsilon_plus_relevance.npy"));
     assert_eq!(npy.shape(), &[28, 28]);
     assert!(max_diff(npy.as_slice().unwrap(), &r.relevance[0]) == 0.0);
     f.harness.get_by_label_contains("saved ");

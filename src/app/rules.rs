@@ -134,8 +134,8 @@ pub fn rule_name(rule: &Rule) -> &'static str {
         Rule::ZBox { .. } => "z^B",
         Rule::Norm => "norm",
         Rule::Pass => "pass",
-        Rule::WinnerTakeAll => "winner takes all",
-        Rule::WinnerSplit => "winners split",
+        Rule::WinnerTakeAll => "wta",
+        Rule::WinnerSplit => "wta split",
     }
 }
 

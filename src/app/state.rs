@@ -70,7 +70,7 @@ impl Default for Settings {
             recent_models: Vec::new(),
             recent_data: Vec::new(),
             preprocess: String::new(),
-            rule_choice: "epsilon_plus_flat".into(),
+            rule_choice: "epsilon_plus".into(),
             layer_rules: None,
             init: InitChoice::Logit,
             colormap: Colormap::Bwr,

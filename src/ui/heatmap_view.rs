@@ -31,7 +31,8 @@ pub fn heatmap_view_ui(
     };
     let maps = &tex.maps;
     let gap = 14.0;
-    let side = ((ui.available_width() - 2.0 * gap) / 3.0).clamp(120.0, 340.0);
+    // Leave room for the scroll bar so the third picture is never clipped.
+    let side = ((ui.available_width() - 2.0 * gap - 14.0) / 3.0).clamp(120.0, 340.0);
     let result = session.result.as_ref();
     let class = result.map_or(0, |r| r.target);
     let label = session.dataset.as_ref().and_then(|d| d.label(settings.sample));

@@ -27,14 +27,14 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
     egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
     egui::Panel::left("samples")
         .resizable(true)
-        .default_size(206.0)
+        .default_size(196.0)
         .min_size(150.0)
         .show(ui, |ui| {
             commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view))
         });
     egui::Panel::right("rules")
         .resizable(true)
-        .default_size(400.0)
+        .default_size(350.0)
         .min_size(280.0)
         .show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {

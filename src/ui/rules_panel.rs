@@ -51,7 +51,7 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.label(egui::RichText::new("Per layer").strong());
     let bounds = session.preprocess.box_bounds();
-    ui.spacing_mut().slider_width = 80.0;
+    ui.spacing_mut().slider_width = 64.0;
     egui::Grid::new("layer_rules")
         .striped(true)
         .num_columns(3)
@@ -100,7 +100,7 @@ fn rule_picker_ui(
     let kind = model.layers()[k].kind();
     egui::ComboBox::from_id_salt(("rule", k))
         .selected_text(rules::rule_name(&current.rule))
-        .width(96.0)
+        .width(72.0)
         .show_ui(ui, |ui| {
             for candidate in rules::candidates(kind, bounds) {
                 let selected = rules::same_kind(&candidate, &current.rule);

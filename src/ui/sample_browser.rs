@@ -9,8 +9,8 @@ use crate::app::Command;
 use crate::app::logic::visible_samples;
 use crate::app::state::{Session, Settings};
 
-const THUMB: f32 = 46.0;
-const CELL: Vec2 = Vec2::new(66.0, 72.0);
+const THUMB: f32 = 42.0;
+const CELL: Vec2 = Vec2::new(58.0, 68.0);
 
 /// Filters, index jump and the thumbnail grid (only visible rows are drawn).
 pub fn sample_browser_ui(
