@@ -110,3 +110,18 @@ impl TrainError {
         }
     }
 }
+
+/// A result could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: already exists; not overwriting it")]
+    Exists { path: PathBuf },
+    #[error("{path}: cannot encode: {message}")]
+    Encode { path: PathBuf, message: String },
+}

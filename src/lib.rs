@@ -1,13 +1,18 @@
 //! lrp-explorer: Layer-wise Relevance Propagation on small vision networks.
 //!
-//! The engine ([`model`], [`lrp`], [`ops`]) and the file formats know nothing of the GUI.
+//! The engine ([`model`], [`lrp`], [`ops`], [`eval`]), the file formats ([`model`], [`data`]) and the rendering
+//! ([`heatmap`]) know nothing of the GUI; only [`app`] and [`ui`] import egui.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod app;
 pub mod cli;
+pub mod data;
 pub mod error;
 pub mod eval;
+pub mod heatmap;
 pub mod lrp;
 pub mod model;
 pub mod ops;
 pub mod train;
+pub mod ui;

@@ -1,0 +1,42 @@
+//! What panels ask of the app. Panels draw from the state and return commands; the app applies them afterwards.
+
+use std::path::PathBuf;
+
+use super::jobs::{DialogKind, ExportKind};
+use crate::lrp::LayerRule;
+
+/// A request from the UI, applied by [`super::LrpApp::run_command`] after drawing.
+#[must_use]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Show a native file dialog on a worker.
+    Dialog(DialogKind),
+    OpenModel(PathBuf),
+    OpenData {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
+    /// Load labels for the current samples.
+    OpenLabels(PathBuf),
+    SelectSample(usize),
+    /// Move through the filtered samples by this many steps.
+    StepSample(i64),
+    /// `None`: explain the predicted class.
+    SelectClass(Option<usize>),
+    /// A preset, single rule or baseline by its spec (`epsilon_plus`, `zplus`, `gradient`).
+    ChooseRule(String),
+    /// Change the rule of one layer.
+    SetLayerRule {
+        layer: usize,
+        rule: LayerRule,
+    },
+    SetPreprocess(String),
+    SelectLayer(usize),
+    /// Move in the layer stepper (positive: towards the output).
+    StepLayer(i64),
+    /// Export to the export folder under a fresh name.
+    Export(ExportKind),
+    /// Recompute with the current settings (initial relevance changed, …).
+    Recompute,
+    ClearMessages,
+}

@@ -1,0 +1,374 @@
+//! Work off the UI thread: jobs go to named worker threads over a channel and results come back over another,
+//! followed by `request_repaint`. In tests the runner executes jobs inline, in order, for determinism.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Instant;
+
+use image::RgbaImage;
+use ndarray::{ArrayD, Axis, IxDyn};
+
+use super::state::{ExplainResult, Predictions, argmax};
+use crate::data::preprocess::Preprocess;
+use crate::data::{Dataset, load_dataset};
+use crate::heatmap::export;
+use crate::lrp::{InitRelevance, Method, Target, explain};
+use crate::model::{LoadedModel, Model, softmax_rows};
+
+/// Which file a dialog asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DialogKind {
+    OpenModel,
+    OpenData,
+    OpenLabels,
+    /// Save an export of this kind.
+    Save(ExportKind),
+}
+
+/// What to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    HeatmapPng,
+    SideBySidePng,
+    RelevanceNpy,
+    RelevanceCsv,
+}
+
+impl ExportKind {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportKind::HeatmapPng | ExportKind::SideBySidePng => "png",
+            ExportKind::RelevanceNpy => "npy",
+            ExportKind::RelevanceCsv => "csv",
+        }
+    }
+}
+
+/// The content of an export, prepared on the UI thread from the current result.
+#[derive(Clone, Debug)]
+pub enum ExportData {
+    Image(RgbaImage),
+    Array { values: Vec<f32>, shape: Vec<usize> },
+    Csv { values: Vec<f32>, width: usize },
+}
+
+/// An explanation to compute.
+#[derive(Clone, Debug)]
+pub struct ExplainRequest {
+    pub generation: u64,
+    pub sample: usize,
+    pub model: Arc<Model>,
+    /// The preprocessed sample, `model.input_len()` values.
+    pub input: Vec<f32>,
+    pub method: Method,
+    pub target: Target,
+    pub init: InitRelevance,
+}
+
+/// A unit of work for a worker.
+#[derive(Clone, Debug)]
+pub enum Job {
+    LoadModel(PathBuf),
+    LoadData {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+    },
+    Explain(ExplainRequest),
+    /// Predict every sample (for the browser's marks and the accuracy).
+    Predict {
+        generation: u64,
+        model: Arc<Model>,
+        dataset: Arc<Dataset>,
+        preprocess: Preprocess,
+    },
+    Export {
+        path: PathBuf,
+        data: ExportData,
+    },
+    Dialog {
+        kind: DialogKind,
+        suggested_name: String,
+    },
+}
+
+/// The answer to a [`Job`].
+#[derive(Debug)]
+pub enum JobResult {
+    ModelLoaded {
+        path: PathBuf,
+        result: Result<LoadedModel, String>,
+    },
+    DataLoaded {
+        path: PathBuf,
+        labels: Option<PathBuf>,
+        result: Result<Dataset, String>,
+    },
+    Explained {
+        generation: u64,
+        result: Result<ExplainResult, String>,
+    },
+    Predicted {
+        generation: u64,
+        result: Result<Predictions, String>,
+    },
+    Exported(Result<PathBuf, String>),
+    /// `path` is `None` when cancelled or when no dialog could be shown; `duration_ms` tells those apart.
+    DialogClosed {
+        kind: DialogKind,
+        path: Option<PathBuf>,
+        duration_ms: f64,
+    },
+}
+
+/// Runs jobs: on worker threads (the app) or inline (tests).
+pub struct JobRunner {
+    mode: Mode,
+}
+
+enum Mode {
+    Inline {
+        done: VecDeque<JobResult>,
+    },
+    Threaded {
+        explain_tx: Sender<Job>,
+        io_tx: Sender<Job>,
+        results_tx: Sender<JobResult>,
+        results_rx: Receiver<JobResult>,
+        ctx: egui::Context,
+    },
+}
+
+impl JobRunner {
+    /// Executes every job at once on the calling thread; dialogs are reported as unavailable.
+    pub fn inline() -> Self {
+        JobRunner {
+            mode: Mode::Inline { done: VecDeque::new() },
+        }
+    }
+
+    /// Starts the worker threads `lrp-explain` (explanations, the latest request wins) and `lrp-io`
+    /// (files, predictions, exports). `ctx` is repainted when a result arrives.
+    pub fn threaded(ctx: egui::Context) -> std::io::Result<Self> {
+        let (results_tx, results_rx) = channel();
+        let explain_tx = spawn_worker("lrp-explain", results_tx.clone(), ctx.clone())?;
+        let io_tx = spawn_worker("lrp-io", results_tx.clone(), ctx.clone())?;
+        Ok(JobRunner {
+            mode: Mode::Threaded {
+                explain_tx,
+                io_tx,
+                results_tx,
+                results_rx,
+                ctx,
+            },
+        })
+    }
+
+    /// Whether jobs run inline.
+    pub fn is_inline(&self) -> bool {
+        matches!(self.mode, Mode::Inline { .. })
+    }
+
+    /// Queues `job`. Returns false if the workers are gone.
+    pub fn submit(&mut self, job: Job) -> bool {
+        match &mut self.mode {
+            Mode::Inline { done } => {
+                let result = match job {
+                    Job::Dialog { kind, .. } => JobResult::DialogClosed {
+                        kind,
+                        path: None,
+                        duration_ms: 0.0,
+                    },
+                    job => execute(job),
+                };
+                done.push_back(result);
+                true
+            }
+            Mode::Threaded {
+                explain_tx,
+                io_tx,
+                results_tx,
+                ctx,
+                ..
+            } => match job {
+                Job::Explain(_) => explain_tx.send(job).is_ok(),
+                Job::Dialog { kind, suggested_name } => {
+                    spawn_dialog(kind, suggested_name, results_tx.clone(), ctx.clone()).is_ok()
+                }
+                job => io_tx.send(job).is_ok(),
+            },
+        }
+    }
+
+    /// The results that arrived, without waiting.
+    pub fn poll(&mut self) -> Vec<JobResult> {
+        match &mut self.mode {
+            Mode::Inline { done } => done.drain(..).collect(),
+            Mode::Threaded { results_rx, .. } => results_rx.try_iter().collect(),
+        }
+    }
+}
+
+fn spawn_worker(name: &str, results: Sender<JobResult>, ctx: egui::Context) -> std::io::Result<Sender<Job>> {
+    let (tx, rx) = channel::<Job>();
+    std::thread::Builder::new().name(name.into()).spawn(move || {
+        while let Ok(mut job) = rx.recv() {
+            // While dragging a slider many explain requests queue up: only the newest matters.
+            if matches!(job, Job::Explain(_)) {
+                while let Ok(next) = rx.try_recv() {
+                    job = next;
+                }
+            }
+            if results.send(execute(job)).is_err() {
+                break;
+            }
+            ctx.request_repaint();
+        }
+    })?;
+    Ok(tx)
+}
+
+fn spawn_dialog(
+    kind: DialogKind,
+    suggested_name: String,
+    results: Sender<JobResult>,
+    ctx: egui::Context,
+) -> std::io::Result<()> {
+    std::thread::Builder::new().name("lrp-dialog".into()).spawn(move || {
+        let start = Instant::now();
+        let dialog = rfd::FileDialog::new();
+        let path = match kind {
+            DialogKind::OpenModel => dialog
+                .set_title("Open model")
+                .add_filter("models", &["onnx", "txt", "npz", "mat"])
+                .pick_file(),
+            DialogKind::OpenData => dialog.set_title("Open samples").pick_file(),
+            DialogKind::OpenLabels => dialog.set_title("Open labels").pick_file(),
+            DialogKind::Save(k) => dialog
+                .set_title("Export")
+                .set_file_name(suggested_name)
+                .add_filter(k.extension(), &[k.extension()])
+                .save_file(),
+        };
+        let duration_ms = start.elapsed().as_secs_f64() * 1e3;
+        let _ = results.send(JobResult::DialogClosed {
+            kind,
+            path,
+            duration_ms,
+        });
+        ctx.request_repaint();
+    })?;
+    Ok(())
+}
+
+/// Runs one job to its result (on whichever thread calls it).
+pub fn execute(job: Job) -> JobResult {
+    match job {
+        Job::LoadModel(path) => {
+            let result = crate::model::load(&path).map_err(|e| e.to_string());
+            JobResult::ModelLoaded { path, result }
+        }
+        Job::LoadData { path, labels } => {
+            let result = load_dataset(&path, labels.as_deref()).map_err(|e| e.to_string());
+            JobResult::DataLoaded { path, labels, result }
+        }
+        Job::Explain(req) => JobResult::Explained {
+            generation: req.generation,
+            result: run_explain(&req),
+        },
+        Job::Predict {
+            generation,
+            model,
+            dataset,
+            preprocess,
+        } => JobResult::Predicted {
+            generation,
+            result: predict_all(&model, &dataset, &preprocess),
+        },
+        Job::Export { path, data } => JobResult::Exported(write_export(&path, &data).map(|()| path)),
+        Job::Dialog { kind, .. } => JobResult::DialogClosed {
+            kind,
+            path: None,
+            duration_ms: 0.0,
+        },
+    }
+}
+
+fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), String> {
+    let r = match data {
+        ExportData::Image(img) => export::save_png(path, img),
+        ExportData::Array { values, shape } => export::save_npy(path, values, shape),
+        ExportData::Csv { values, width } => export::save_csv(path, values, *width),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+fn flat(a: &ArrayD<f32>) -> Vec<f32> {
+    a.iter().copied().collect()
+}
+
+/// Explains one sample and flattens everything the window shows.
+pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
+    let model = &req.model;
+    let mut shape = vec![1];
+    shape.extend_from_slice(model.input_shape());
+    let x = ArrayD::from_shape_vec(IxDyn(&shape), req.input.clone()).map_err(|_| {
+        format!(
+            "the preprocessed sample has {} values but the model takes {:?} ({} values); adjust the preprocessing",
+            req.input.len(),
+            model.input_shape(),
+            model.input_len()
+        )
+    })?;
+    let start = Instant::now();
+    let e = explain(model, &x, &req.method, &req.target, req.init).map_err(|e| e.to_string())?;
+    let duration_ms = start.elapsed().as_secs_f64() * 1e3;
+    let probabilities = softmax_rows(&e.logits).iter().copied().collect();
+    let totals = e.layer_totals().row(0).to_vec();
+    Ok(ExplainResult {
+        generation: req.generation,
+        sample: req.sample,
+        target: e.targets.first().copied().unwrap_or(0),
+        logits: e.logits.row(0).to_vec(),
+        probabilities,
+        relevance: e.relevance.iter().map(flat).collect(),
+        activations: e.activations.iter().map(flat).collect(),
+        totals,
+        duration_ms,
+    })
+}
+
+/// The predicted class of every sample (batches of 500) and the accuracy when labels are known.
+pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, String> {
+    let n = dataset.len();
+    let per = model.input_len();
+    let mut classes = Vec::with_capacity(n);
+    for start in (0..n).step_by(500) {
+        let end = (start + 500).min(n);
+        let mut x = Vec::with_capacity((end - start) * per);
+        for i in start..end {
+            x.extend(preprocess.apply_one(dataset.image(i), dataset.height, dataset.width));
+        }
+        let mut shape = vec![end - start];
+        shape.extend_from_slice(model.input_shape());
+        let x = ArrayD::from_shape_vec(IxDyn(&shape), x).map_err(|_| {
+            format!(
+                "{}x{} samples (+ padding {}) do not fit the model input {:?}",
+                dataset.height,
+                dataset.width,
+                preprocess.pad,
+                model.input_shape()
+            )
+        })?;
+        let logits = model.logits(&x).map_err(|e| e.to_string())?;
+        for row in logits.axis_iter(Axis(0)) {
+            classes.push(argmax(&row.to_vec()).min(255) as u8);
+        }
+    }
+    let accuracy = dataset.labels.as_ref().filter(|l| !l.is_empty()).map(|labels| {
+        let right = labels.iter().zip(&classes).filter(|(a, b)| a == b).count();
+        right as f64 / labels.len() as f64
+    });
+    Ok(Predictions { classes, accuracy })
+}

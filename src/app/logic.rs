@@ -1,0 +1,484 @@
+//! Applying commands and job results to the state; queuing the work they imply.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::jobs::{DialogKind, ExplainRequest, ExportData, ExportKind, Job, JobResult};
+use super::render::InputMaps;
+use super::rules;
+use super::state::{Predictions, Session, Settings};
+use super::{Command, LrpApp};
+use crate::data::Dataset;
+use crate::data::preprocess::Preprocess;
+use crate::heatmap::{export, side_by_side, upscale_nearest};
+use crate::lrp::{Method, Target};
+use crate::model::Model;
+
+/// A dialog that closes faster than this never showed: no portal or dialog service is running.
+const NO_DIALOG_MS: f64 = 150.0;
+
+/// Extensions opened as models when dropped on the window.
+const MODEL_EXTENSIONS: [&str; 4] = ["onnx", "txt", "npz", "mat"];
+
+impl LrpApp {
+    /// Applies one command from the UI.
+    pub fn run_command(&mut self, command: Command) {
+        match command {
+            Command::Dialog(kind) => {
+                let suggested_name = match kind {
+                    DialogKind::Save(k) => self.export_name(k),
+                    _ => String::new(),
+                };
+                self.submit(Job::Dialog { kind, suggested_name });
+            }
+            Command::OpenModel(path) => self.submit(Job::LoadModel(path)),
+            Command::OpenData { path, labels } => self.submit(Job::LoadData { path, labels }),
+            Command::OpenLabels(labels) => match self.session.data_path.clone() {
+                Some(path) => self.submit(Job::LoadData {
+                    path,
+                    labels: Some(labels),
+                }),
+                None => self.session.error("open samples before their labels"),
+            },
+            Command::SelectSample(i) => {
+                if i < self.session.sample_count() && i != self.settings.sample {
+                    self.settings.sample = i;
+                    self.request_explain();
+                }
+            }
+            Command::StepSample(delta) => {
+                let visible = visible_samples(&self.settings, &self.session);
+                if let Some(i) = step_in(&visible, self.settings.sample, delta) {
+                    self.run_command(Command::SelectSample(i));
+                }
+            }
+            Command::SelectClass(class) => {
+                self.session.target = class;
+                self.request_explain();
+            }
+            Command::ChooseRule(spec) => {
+                self.settings.rule_choice = spec;
+                self.settings.layer_rules = None;
+                self.rebuild_plan();
+                self.request_explain();
+            }
+            Command::SetLayerRule { layer, rule } => {
+                if let Some(slot) = self.session.plan.get_mut(layer) {
+                    *slot = rule;
+                    if let Some(model) = &self.session.model {
+                        self.settings.layer_rules = Some(rules::plan_spec(&self.session.plan, model));
+                    }
+                    self.request_explain();
+                }
+            }
+            Command::SetPreprocess(spec) => match spec.parse::<Preprocess>() {
+                Ok(p) => {
+                    self.settings.preprocess = spec;
+                    self.session.preprocess = p;
+                    self.rebuild_plan();
+                    self.request_predictions();
+                    self.request_explain();
+                }
+                Err(e) => self.session.error(format!("preprocessing {spec:?}: {e}")),
+            },
+            Command::SelectLayer(k) => {
+                let layers = self.session.model.as_ref().map_or(0, |m| m.layers().len());
+                self.session.layer = k.min(layers);
+            }
+            Command::StepLayer(delta) => {
+                let layers = self.session.model.as_ref().map_or(0, |m| m.layers().len()) as i64;
+                self.session.layer = (self.session.layer as i64 + delta).clamp(0, layers) as usize;
+            }
+            Command::Export(kind) => {
+                let path = export::unique_path(&self.settings.export_dir.join(self.export_name(kind)));
+                self.export_to(kind, path);
+            }
+            Command::Recompute => self.request_explain(),
+            Command::ClearMessages => self.session.messages.clear(),
+        }
+    }
+
+    /// Applies one job result (results of superseded requests are dropped).
+    pub fn handle_result(&mut self, result: JobResult) {
+        match result {
+            JobResult::ModelLoaded { path, result } => match result {
+                Ok(loaded) => self.model_loaded(path, loaded.model, loaded.notes),
+                Err(e) => self.session.error(format!("could not open the model: {e}")),
+            },
+            JobResult::DataLoaded { path, labels, result } => match result {
+                Ok(d) => self.data_loaded(path, labels, d),
+                Err(e) => self.session.error(format!("could not open the samples: {e}")),
+            },
+            JobResult::Explained { generation, result } => {
+                if generation != self.session.generation {
+                    return; // a newer request is on its way
+                }
+                match result {
+                    Ok(r) => {
+                        self.session.result = Some(Arc::new(r));
+                        self.session.rule_error = None;
+                    }
+                    Err(e) => {
+                        self.session.result = None;
+                        self.session.rule_error = Some(e);
+                    }
+                }
+            }
+            JobResult::Predicted { generation, result } => {
+                if generation == self.session.data_generation {
+                    match result {
+                        Ok(p) => self.session.predictions = Some(p),
+                        Err(e) => self.session.error(format!("predicting the samples: {e}")),
+                    }
+                }
+            }
+            JobResult::Exported(Ok(path)) => self.session.info(format!("saved {}", path.display())),
+            JobResult::Exported(Err(e)) => self.session.error(format!("export failed: {e}")),
+            JobResult::DialogClosed {
+                kind,
+                path,
+                duration_ms,
+            } => match path {
+                None if duration_ms < NO_DIALOG_MS => self.session.error(
+                    "no file dialog is available on this system (no desktop portal running): \
+                     drag the file onto the window, pass it on the command line, or use the export folder",
+                ),
+                None => {}
+                Some(path) => match kind {
+                    DialogKind::OpenModel => self.run_command(Command::OpenModel(path)),
+                    DialogKind::OpenData => {
+                        let labels = super::labels_next_to(&path);
+                        self.run_command(Command::OpenData { path, labels });
+                    }
+                    DialogKind::OpenLabels => self.run_command(Command::OpenLabels(path)),
+                    DialogKind::Save(k) => {
+                        let fresh = export::unique_path(&path);
+                        if fresh != path {
+                            self.session.info(format!(
+                                "{} exists; saving as {} instead",
+                                path.display(),
+                                fresh.display()
+                            ));
+                        }
+                        self.export_to(k, fresh);
+                    }
+                },
+            },
+        }
+    }
+
+    pub(super) fn model_loaded(&mut self, path: PathBuf, model: Model, notes: Vec<String>) {
+        let s = &mut self.session;
+        s.layer = model.layers().len();
+        s.model = Some(Arc::new(model));
+        s.model_notes = notes;
+        s.model_path = Some(path.clone());
+        s.result = None;
+        s.target = None;
+        self.settings.remember_model(path);
+        self.fit_preprocess();
+        self.rebuild_plan();
+        self.request_predictions();
+        self.request_explain();
+    }
+
+    pub(super) fn data_loaded(&mut self, path: PathBuf, labels: Option<PathBuf>, dataset: Dataset) {
+        let count = dataset.len();
+        self.session.dataset = Some(Arc::new(dataset));
+        self.session.data_path = Some(path.clone());
+        self.session.result = None;
+        self.settings.remember_data(path, labels);
+        if self.settings.sample >= count {
+            self.settings.sample = 0;
+        }
+        self.fit_preprocess();
+        self.rebuild_plan();
+        self.request_predictions();
+        self.request_explain();
+    }
+
+    /// Uses the persisted preprocessing if it fits the model and data, else suggests one.
+    fn fit_preprocess(&mut self) {
+        let (Some(model), Some(data)) = (&self.session.model, &self.session.dataset) else {
+            return;
+        };
+        let fits = |p: &Preprocess| (data.height + 2 * p.pad) * (data.width + 2 * p.pad) == model.input_len();
+        if let Ok(p) = self.settings.preprocess.parse::<Preprocess>()
+            && !self.settings.preprocess.is_empty()
+            && fits(&p)
+        {
+            self.session.preprocess = p;
+            return;
+        }
+        match Preprocess::suggest(model.input_len(), data.height, data.width) {
+            Some(p) => {
+                self.session.preprocess = p;
+                self.settings.preprocess = p.to_string();
+            }
+            None => self.session.error(format!(
+                "the {}x{} samples do not fit the model input {:?}",
+                data.height,
+                data.width,
+                model.input_shape()
+            )),
+        }
+    }
+
+    /// Recomputes the per-layer rules from the picker choice (and the persisted table edits when they fit).
+    fn rebuild_plan(&mut self) {
+        let Some(model) = self.session.model.clone() else {
+            return;
+        };
+        let bounds = self.session.preprocess.box_bounds();
+        let edited = self
+            .settings
+            .layer_rules
+            .as_ref()
+            .and_then(|spec| spec.parse::<Method>().ok())
+            .and_then(|m| rules::plan_for(&m, &model).ok())
+            .filter(|_| !rules::is_baseline(&self.settings.rule_choice));
+        let plan = match edited {
+            Some(plan) => Ok(plan),
+            None => {
+                rules::method_for_choice(&self.settings.rule_choice, bounds).and_then(|m| rules::plan_for(&m, &model))
+            }
+        };
+        match plan {
+            Ok(plan) => {
+                self.session.plan = plan;
+                self.session.rule_error = None;
+            }
+            Err(e) => {
+                self.session.plan = Vec::new();
+                self.session.rule_error = Some(e);
+            }
+        }
+    }
+
+    /// The method of the current choice and table.
+    fn current_method(&self, model: &Model) -> Result<Method, String> {
+        if rules::is_baseline(&self.settings.rule_choice) {
+            return rules::method_for_choice(&self.settings.rule_choice, self.session.preprocess.box_bounds());
+        }
+        if self.session.plan.len() != model.layers().len() {
+            return Err(self
+                .session
+                .rule_error
+                .clone()
+                .unwrap_or_else(|| "no rules chosen".into()));
+        }
+        rules::composite_from_plan(&self.session.plan, model).map(Method::Lrp)
+    }
+
+    /// Sends the current sample, rules and class to the explain worker; older answers will be dropped.
+    pub(super) fn request_explain(&mut self) {
+        let (Some(model), Some(data)) = (self.session.model.clone(), self.session.dataset.clone()) else {
+            return;
+        };
+        let sample = self.settings.sample;
+        if sample >= data.len() {
+            return;
+        }
+        self.session.generation += 1;
+        let method = match self.current_method(&model) {
+            Ok(m) => m,
+            Err(e) => {
+                self.session.rule_error = Some(e);
+                return;
+            }
+        };
+        let input = self
+            .session
+            .preprocess
+            .apply_one(data.image(sample), data.height, data.width);
+        let target = self.session.target.map_or(Target::Predicted, Target::Class);
+        self.submit(Job::Explain(ExplainRequest {
+            generation: self.session.generation,
+            sample,
+            model,
+            input,
+            method,
+            target,
+            init: self.settings.init.into(),
+        }));
+    }
+
+    fn request_predictions(&mut self) {
+        self.session.data_generation += 1;
+        self.session.predictions = None::<Predictions>;
+        let (Some(model), Some(dataset)) = (self.session.model.clone(), self.session.dataset.clone()) else {
+            return;
+        };
+        self.submit(Job::Predict {
+            generation: self.session.data_generation,
+            model,
+            dataset,
+            preprocess: self.session.preprocess,
+        });
+    }
+
+    /// A file name describing the current result, e.g. `cnn_s12_c7_epsilon_plus_flat_heatmap.png`.
+    fn export_name(&self, kind: ExportKind) -> String {
+        let model = self.session.model.as_ref().map_or("model", |m| m.name());
+        let class = self.session.result.as_ref().map_or(0, |r| r.target);
+        let what = match kind {
+            ExportKind::HeatmapPng => "heatmap",
+            ExportKind::SideBySidePng => "digit_heatmap",
+            ExportKind::RelevanceNpy | ExportKind::RelevanceCsv => "relevance",
+        };
+        let raw = format!(
+            "{model}_s{}_c{class}_{}_{what}.{}",
+            self.settings.sample,
+            self.settings.rule_choice,
+            kind.extension()
+        );
+        raw.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    }
+
+    fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
+        let maps = self
+            .session
+            .result
+            .as_ref()
+            .and_then(|r| InputMaps::of(&self.settings, &self.session, r));
+        let Some(maps) = maps else {
+            self.session.error("nothing to export yet: no explanation is shown");
+            return;
+        };
+        let scale = self.settings.export_scale.clamp(1, 64);
+        let data = match kind {
+            ExportKind::HeatmapPng => ExportData::Image(upscale_nearest(&maps.heat(&self.settings), scale)),
+            ExportKind::SideBySidePng => {
+                let digit = upscale_nearest(&maps.digit(), scale);
+                let heat = upscale_nearest(&maps.heat(&self.settings), scale);
+                ExportData::Image(side_by_side(&[&digit, &heat], scale * 2))
+            }
+            ExportKind::RelevanceNpy => ExportData::Array {
+                values: maps.relevance.clone(),
+                shape: vec![maps.height, maps.width],
+            },
+            ExportKind::RelevanceCsv => ExportData::Csv {
+                values: maps.relevance.clone(),
+                width: maps.width,
+            },
+        };
+        self.submit(Job::Export { path, data });
+    }
+}
+
+/// The sample indices the browser shows: class filter and "misclassified only" applied.
+pub fn visible_samples(settings: &Settings, session: &Session) -> Vec<usize> {
+    let Some(data) = &session.dataset else {
+        return Vec::new();
+    };
+    (0..data.len())
+        .filter(|&i| match settings.class_filter {
+            Some(c) => data.label(i).or_else(|| session.predicted_class(i)) == Some(c),
+            None => true,
+        })
+        .filter(|&i| {
+            !settings.misclassified_only
+                || matches!((data.label(i), session.predicted_class(i)), (Some(l), Some(p)) if l != p)
+        })
+        .collect()
+}
+
+/// The index `delta` steps from `current` in `visible` (from the nearest following entry if `current` is hidden).
+fn step_in(visible: &[usize], current: usize, delta: i64) -> Option<usize> {
+    if visible.is_empty() {
+        return None;
+    }
+    let pos = match visible.binary_search(&current) {
+        Ok(p) => p as i64 + delta,
+        Err(p) if delta > 0 => p as i64 + delta - 1,
+        Err(p) => p as i64 + delta,
+    };
+    visible.get(pos.clamp(0, visible.len() as i64 - 1) as usize).copied()
+}
+
+/// ←/→ step through samples, ↑/↓ through layers, unless a text field has the keyboard.
+pub(super) fn keyboard_commands(ctx: &egui::Context) -> Vec<Command> {
+    use egui::{Key, Modifiers};
+    if ctx.egui_wants_keyboard_input() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    ctx.input_mut(|i| {
+        for (key, command) in [
+            (Key::ArrowLeft, Command::StepSample(-1)),
+            (Key::ArrowRight, Command::StepSample(1)),
+            (Key::ArrowUp, Command::StepLayer(1)),
+            (Key::ArrowDown, Command::StepLayer(-1)),
+        ] {
+            while i.consume_key(Modifiers::NONE, key) {
+                out.push(command.clone());
+            }
+        }
+    });
+    out
+}
+
+/// Files dropped on the window: models by extension, label files by name, anything else as samples.
+pub(super) fn dropped_file_commands(ctx: &egui::Context) -> Vec<Command> {
+    let dropped: Vec<PathBuf> = ctx.input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect()
+    });
+    let mut data = None;
+    let mut labels = None;
+    let mut out = Vec::new();
+    for path in dropped {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        if MODEL_EXTENSIONS.contains(&ext.as_str()) {
+            out.push(Command::OpenModel(path));
+        } else if name.contains("labels") || name.contains("idx1") {
+            labels = Some(path);
+        } else {
+            data = Some(path);
+        }
+    }
+    match (data, labels) {
+        (Some(path), labels) => {
+            let labels = labels.or_else(|| super::labels_next_to(&path));
+            out.push(Command::OpenData { path, labels });
+        }
+        (None, Some(labels)) => out.push(Command::OpenLabels(labels)),
+        (None, None) => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::step_in;
+
+    #[test]
+    fn steps_within_the_filtered_samples() {
+        let v = [2, 5, 9];
+        assert_eq!(step_in(&v, 5, 1), Some(9));
+        assert_eq!(step_in(&v, 9, 1), Some(9));
+        assert_eq!(step_in(&v, 5, -1), Some(2));
+        assert_eq!(step_in(&v, 6, 1), Some(9));
+        assert_eq!(step_in(&v, 6, -1), Some(5));
+        assert_eq!(step_in(&[], 0, 1), None);
+    }
+}

@@ -1,0 +1,227 @@
+//! The app's state: [`Settings`] (persisted between runs) apart from [`Session`] (this run's model, data, results).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Dataset;
+use crate::data::preprocess::Preprocess;
+use crate::heatmap::{Colormap, Normalization};
+use crate::lrp::{InitRelevance, LayerRule};
+use crate::model::Model;
+
+/// How many recently opened files the menu keeps.
+pub const RECENT_LEN: usize = 8;
+
+/// The initial relevance, as persisted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InitChoice {
+    #[default]
+    Logit,
+    OneHot,
+}
+
+impl From<InitChoice> for InitRelevance {
+    fn from(c: InitChoice) -> Self {
+        match c {
+            InitChoice::Logit => InitRelevance::Logit,
+            InitChoice::OneHot => InitRelevance::OneHot,
+        }
+    }
+}
+
+/// Everything the user chose that survives a restart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub recent_models: Vec<PathBuf>,
+    /// Sample files with their label files.
+    pub recent_data: Vec<(PathBuf, Option<PathBuf>)>,
+    /// Preprocessing spec (`range=0,1;pad=0`); empty means "suggest from the model".
+    pub preprocess: String,
+    /// The preset, single rule or baseline picked (a rule spec such as `epsilon_plus` or `zplus`).
+    pub rule_choice: String,
+    /// The per-layer rules as edited in the table (`0=epsilon:0.25;3=zplus`), re-applied when they fit the model.
+    pub layer_rules: Option<String>,
+    pub init: InitChoice,
+    pub colormap: Colormap,
+    pub normalization: Normalization,
+    /// Scale used by [`Normalization::Shared`].
+    pub shared_scale: f32,
+    /// Opacity of the heatmap in the overlay, `0..=1`.
+    pub overlay_opacity: f32,
+    pub class_filter: Option<u8>,
+    pub misclassified_only: bool,
+    pub sample: usize,
+    /// Folder for quick exports.
+    pub export_dir: PathBuf,
+    /// Pixels per input pixel in exported PNGs.
+    pub export_scale: u32,
+    pub sort_neurons: bool,
+    /// Output bars show logits instead of probabilities.
+    pub show_logits: bool,
+    pub dark_mode: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            recent_models: Vec::new(),
+            recent_data: Vec::new(),
+            preprocess: String::new(),
+            rule_choice: "epsilon_plus".into(),
+            layer_rules: None,
+            init: InitChoice::Logit,
+            colormap: Colormap::Bwr,
+            normalization: Normalization::PerImage,
+            shared_scale: 1.0,
+            overlay_opacity: 0.85,
+            class_filter: None,
+            misclassified_only: false,
+            sample: 0,
+            export_dir: std::env::current_dir().unwrap_or_default(),
+            export_scale: 10,
+            sort_neurons: true,
+            show_logits: false,
+            dark_mode: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Moves `path` to the front of the recent models.
+    pub fn remember_model(&mut self, path: PathBuf) {
+        self.recent_models.retain(|p| *p != path);
+        self.recent_models.insert(0, path);
+        self.recent_models.truncate(RECENT_LEN);
+    }
+
+    /// Moves `(path, labels)` to the front of the recent sample files.
+    pub fn remember_data(&mut self, path: PathBuf, labels: Option<PathBuf>) {
+        self.recent_data.retain(|(p, _)| *p != path);
+        self.recent_data.insert(0, (path, labels));
+        self.recent_data.truncate(RECENT_LEN);
+    }
+}
+
+/// The explanation of one sample, flattened for display (row-major, batch dimension dropped).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplainResult {
+    /// The request's generation; results of older generations are dropped.
+    pub generation: u64,
+    pub sample: usize,
+    /// The explained class.
+    pub target: usize,
+    pub logits: Vec<f32>,
+    pub probabilities: Vec<f32>,
+    /// `relevance[k]`: relevance at the input of layer `k`; the last entry is the initial relevance.
+    pub relevance: Vec<Vec<f32>>,
+    /// `activations[k]`: the input of layer `k`; the last entry is the logits.
+    pub activations: Vec<Vec<f32>>,
+    /// Σ relevance at each position.
+    pub totals: Vec<f32>,
+    /// Wall time of `explain`, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl ExplainResult {
+    /// The predicted class (argmax of the logits).
+    pub fn predicted(&self) -> usize {
+        argmax(&self.logits)
+    }
+}
+
+/// Index of the largest value (0 for an empty slice).
+pub fn argmax(values: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, v) in values.iter().enumerate() {
+        if *v > values[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// A line shown to the user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// Predictions over the whole dataset, from the background job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predictions {
+    pub classes: Vec<u8>,
+    /// Fraction correct, when labels are known.
+    pub accuracy: Option<f64>,
+}
+
+/// What this run holds: nothing here is persisted.
+#[derive(Default)]
+pub struct Session {
+    pub model: Option<Arc<Model>>,
+    pub model_path: Option<PathBuf>,
+    pub model_notes: Vec<String>,
+    pub dataset: Option<Arc<Dataset>>,
+    pub data_path: Option<PathBuf>,
+    pub preprocess: Preprocess,
+    /// Rule of every layer of the model (LRP methods); empty for the gradient baselines.
+    pub plan: Vec<LayerRule>,
+    /// Why the current rules cannot be used, if they cannot.
+    pub rule_error: Option<String>,
+    /// `None`: explain the predicted class.
+    pub target: Option<usize>,
+    /// Selected position in the layer stepper: `k` shows the relevance at the input of layer `k`
+    /// (`layers` = the output).
+    pub layer: usize,
+    pub result: Option<Arc<ExplainResult>>,
+    /// Generation of the latest explain request.
+    pub generation: u64,
+    /// Generation of the model/data/preprocessing, for the predictions job.
+    pub data_generation: u64,
+    pub predictions: Option<Predictions>,
+    pub messages: Vec<Message>,
+    /// Jobs sent and not yet answered.
+    pub pending: usize,
+}
+
+impl Session {
+    /// Records an error for the window.
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.messages.push(Message {
+            text: text.into(),
+            is_error: true,
+        });
+    }
+
+    /// Records an information line for the window.
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.messages.push(Message {
+            text: text.into(),
+            is_error: false,
+        });
+    }
+
+    /// The last error, if any is shown.
+    pub fn last_error(&self) -> Option<&str> {
+        self.messages.iter().rev().find(|m| m.is_error).map(|m| m.text.as_str())
+    }
+
+    /// Number of samples (0 without data).
+    pub fn sample_count(&self) -> usize {
+        self.dataset.as_ref().map_or(0, |d| d.len())
+    }
+
+    /// `(height, width)` of the model input image: the dataset's size plus padding.
+    pub fn input_size(&self) -> Option<(usize, usize)> {
+        let d = self.dataset.as_ref()?;
+        Some((d.height + 2 * self.preprocess.pad, d.width + 2 * self.preprocess.pad))
+    }
+
+    /// The predicted class of sample `i`, from the background predictions.
+    pub fn predicted_class(&self, i: usize) -> Option<u8> {
+        self.predictions.as_ref()?.classes.get(i).copied()
+    }
+}

@@ -1,0 +1,115 @@
+//! Writing heatmaps (PNG) and relevance (`.npy`, `.csv`): atomically, never over an existing file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use image::RgbaImage;
+use ndarray::{ArrayD, IxDyn};
+use ndarray_npy::WriteNpyExt;
+
+use crate::error::ExportError;
+
+/// `path` if it does not exist, else `stem (2).ext`, `stem (3).ext`, … — the first free name.
+pub fn unique_path(path: &Path) -> PathBuf {
+    if !path.exists() {
+        return path.to_path_buf();
+    }
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    (2..)
+        .map(|k| path.with_file_name(format!("{stem} ({k}){ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Writes `bytes` to a temporary file next to `path`, then links it into place; fails if `path` exists.
+pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.exists() {
+        return Err(ExportError::Exists { path: path.into() });
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        // `hard_link` fails if the target exists, so a file that appeared meanwhile is never replaced.
+        std::fs::hard_link(&tmp, path)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists { path: path.into() }),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// PNG bytes of an image.
+pub fn png_bytes(path: &Path, img: &RgbaImage) -> Result<Vec<u8>, ExportError> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut buf, image::ImageFormat::Png)
+        .map_err(|e| ExportError::Encode {
+            path: path.into(),
+            message: e.to_string(),
+        })?;
+    Ok(buf.into_inner())
+}
+
+/// Saves `img` as PNG at `path` (which must not exist yet).
+pub fn save_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
+    write_new_atomic(path, &png_bytes(path, img)?)
+}
+
+/// Saves `values` with `shape` as a float32 `.npy`.
+pub fn save_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<(), ExportError> {
+    let encode = |message: String| ExportError::Encode {
+        path: path.into(),
+        message,
+    };
+    let a = ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).map_err(|e| encode(e.to_string()))?;
+    let mut buf = Vec::new();
+    a.write_npy(&mut buf).map_err(|e| encode(e.to_string()))?;
+    write_new_atomic(path, &buf)
+}
+
+/// Saves `values` as CSV, `width` numbers per line.
+pub fn save_csv(path: &Path, values: &[f32], width: usize) -> Result<(), ExportError> {
+    let mut text = String::new();
+    for row in values.chunks(width.max(1)) {
+        let line: Vec<String> = row.iter().map(|v| format!("{v:e}")).collect();
+        text.push_str(&line.join(","));
+        text.push('\n');
+    }
+    write_new_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_overwrites_and_picks_new_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.csv");
+        save_csv(&p, &[1.0, -0.5, 2.0, 0.0], 2).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "1e0,-5e-1\n2e0,0e0\n");
+        assert!(matches!(save_csv(&p, &[0.0], 1), Err(ExportError::Exists { .. })));
+        assert_eq!(unique_path(&p), dir.path().join("r (2).csv"));
+        save_npy(&unique_path(&p), &[1.0; 6], &[2, 3]).unwrap();
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 2);
+    }
+}

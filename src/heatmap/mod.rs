@@ -1,0 +1,127 @@
+//! Relevance → pixels: normalisation, colormaps, overlays and the image/array exporters. No GUI here.
+
+pub mod colormap;
+pub mod export;
+
+pub use colormap::Colormap;
+use image::{Rgba, RgbaImage};
+use serde::{Deserialize, Serialize};
+
+/// How relevance values are scaled to the colormap's `[−1, 1]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Normalization {
+    /// Each image by its own largest |relevance|.
+    #[default]
+    PerImage,
+    /// One fixed scale for every image, so samples and rules can be compared.
+    Shared,
+}
+
+/// Largest absolute finite value (0 for an empty or all-zero slice).
+pub fn max_abs(values: &[f32]) -> f32 {
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+/// The scale mapping relevance to `[−1, 1]`: never 0, so a blank map stays blank instead of dividing by zero.
+pub fn scale_for(values: &[f32], norm: Normalization, shared_scale: f32) -> f32 {
+    let s = match norm {
+        Normalization::PerImage => max_abs(values),
+        Normalization::Shared => shared_scale.abs(),
+    };
+    if s > 0.0 && s.is_finite() { s } else { 1.0 }
+}
+
+/// Colours `values` (row-major `height×width`) with `cmap` at `scale`.
+pub fn relevance_image(values: &[f32], width: usize, height: usize, scale: f32, cmap: Colormap) -> RgbaImage {
+    RgbaImage::from_fn(width as u32, height as u32, |x, y| {
+        let v = values.get(y as usize * width + x as usize).copied().unwrap_or(0.0);
+        let [r, g, b] = cmap.rgb(v / scale);
+        Rgba([r, g, b, 255])
+    })
+}
+
+/// Gray image of `values`, mapping `[lo, hi]` to black…white.
+pub fn gray_image(values: &[f32], width: usize, height: usize, lo: f32, hi: f32) -> RgbaImage {
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    RgbaImage::from_fn(width as u32, height as u32, |x, y| {
+        let v = values.get(y as usize * width + x as usize).copied().unwrap_or(lo);
+        let g = (((v - lo) / span).clamp(0.0, 1.0) * 255.0).round() as u8;
+        Rgba([g, g, g, 255])
+    })
+}
+
+/// The heatmap blended over the digit: each pixel's opacity grows with |relevance| (times `opacity`).
+pub fn overlay_image(digit: &RgbaImage, values: &[f32], scale: f32, cmap: Colormap, opacity: f32) -> RgbaImage {
+    let (w, h) = digit.dimensions();
+    RgbaImage::from_fn(w, h, |x, y| {
+        let v = values.get((y * w + x) as usize).copied().unwrap_or(0.0);
+        let t = (v / scale).clamp(-1.0, 1.0);
+        let a = (t.abs().sqrt() * opacity).clamp(0.0, 1.0);
+        let heat = cmap.rgb(t);
+        let base = digit.get_pixel(x, y).0;
+        // The digit is dimmed so the colours read clearly on top of it.
+        let mix = |i: usize| (f32::from(base[i]) * 0.6 * (1.0 - a) + f32::from(heat[i]) * a).round() as u8;
+        Rgba([mix(0), mix(1), mix(2), 255])
+    })
+}
+
+/// Each pixel becomes a `factor×factor` block.
+pub fn upscale_nearest(img: &RgbaImage, factor: u32) -> RgbaImage {
+    let f = factor.max(1);
+    RgbaImage::from_fn(img.width() * f, img.height() * f, |x, y| *img.get_pixel(x / f, y / f))
+}
+
+/// Images left to right, `gap` white pixels apart, top-aligned.
+pub fn side_by_side(images: &[&RgbaImage], gap: u32) -> RgbaImage {
+    let width = images.iter().map(|i| i.width()).sum::<u32>() + gap * images.len().saturating_sub(1) as u32;
+    let height = images.iter().map(|i| i.height()).max().unwrap_or(0);
+    let mut out = RgbaImage::from_pixel(width, height, Rgba([255, 255, 255, 255]));
+    let mut x0 = 0;
+    for img in images {
+        image::imageops::replace(&mut out, *img, i64::from(x0), 0);
+        x0 += img.width() + gap;
+    }
+    out
+}
+
+/// A horizontal colour bar `width×height` from −1 (left) to +1 (right).
+pub fn colorbar_image(cmap: Colormap, width: u32, height: u32) -> RgbaImage {
+    let span = width.saturating_sub(1).max(1) as f32;
+    RgbaImage::from_fn(width, height, |x, _| {
+        let [r, g, b] = cmap.rgb(2.0 * x as f32 / span - 1.0);
+        Rgba([r, g, b, 255])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_symmetric_and_composes() {
+        let rel = [2.0, -1.0, 0.0, 4.0];
+        let s = scale_for(&rel, Normalization::PerImage, 9.0);
+        assert_eq!(s, 4.0);
+        assert_eq!(scale_for(&[0.0], Normalization::PerImage, 9.0), 1.0);
+        assert_eq!(scale_for(&rel, Normalization::Shared, 9.0), 9.0);
+        let img = relevance_image(&rel, 2, 2, s, Colormap::Bwr);
+        assert_eq!(img.get_pixel(1, 1).0, [255, 0, 0, 255]);
+        assert_eq!(img.get_pixel(0, 1).0, [255, 255, 255, 255]);
+        assert_eq!(img.get_pixel(1, 0).0, [191, 191, 255, 255]);
+        let big = upscale_nearest(&img, 3);
+        assert_eq!(big.dimensions(), (6, 6));
+        assert_eq!(big.get_pixel(5, 5), img.get_pixel(1, 1));
+        let both = side_by_side(&[&img, &big], 2);
+        assert_eq!(both.dimensions(), (10, 6));
+        assert_eq!(both.get_pixel(2, 0).0, [255, 255, 255, 255]);
+        let digit = gray_image(&[0.0, 1.0, 0.5, 0.0], 2, 2, 0.0, 1.0);
+        assert_eq!(digit.get_pixel(1, 0).0, [255, 255, 255, 255]);
+        let over = overlay_image(&digit, &rel, s, Colormap::Bwr, 1.0);
+        assert_eq!(over.get_pixel(1, 1).0, [255, 0, 0, 255]);
+        // No relevance: the digit shows through, dimmed to 60 %.
+        assert_eq!(over.get_pixel(0, 1).0, [77, 77, 77, 255]);
+    }
+}

@@ -1,0 +1,196 @@
+//! The layer stepper (output back to input) and, for the selected position: neuron relevances (dense) or one map
+//! per channel (convolutional), activations beside them, and Σ relevance per layer (conservation and leaks).
+
+use egui::{Color32, Vec2};
+use egui_plot::{Bar, BarChart, HLine, Line, Plot, Points};
+
+use super::theme::ACCENT;
+use super::{ViewCache, fmt_num, position_label};
+use crate::app::Command;
+use crate::app::state::{ExplainResult, Session, Settings};
+use crate::model::Model;
+
+/// Stepper, detail of the selected position and the per-layer totals plot.
+pub fn layer_panel_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    view: &mut ViewCache,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Layers");
+    let (Some(model), Some(result)) = (session.model.as_ref(), session.result.as_ref()) else {
+        ui.weak("no explanation yet");
+        return commands;
+    };
+    let layers = model.layers().len();
+    let selected = session.layer.min(layers);
+    ui.label(
+        egui::RichText::new("up/down keys or click: relevance at each layer, output first")
+            .small()
+            .weak(),
+    );
+    egui::ScrollArea::vertical()
+        .id_salt("stepper")
+        .max_height(150.0)
+        .show(ui, |ui| {
+            for k in (0..=layers).rev() {
+                let total = result.totals.get(k).copied().unwrap_or(0.0);
+                let text = format!("{}   Σ {}", position_label(model, k), fmt_num(total));
+                let r = ui
+                    .selectable_label(k == selected, text)
+                    .accessible_name(format!("layer position {k}"));
+                if r.clicked() {
+                    commands.push(Command::SelectLayer(k));
+                }
+            }
+        });
+    ui.separator();
+    let output_total = result.totals.last().copied().unwrap_or(0.0);
+    let total = result.totals.get(selected).copied().unwrap_or(0.0);
+    let leak = if output_total != 0.0 {
+        100.0 * (total - output_total) / output_total.abs()
+    } else {
+        0.0
+    };
+    ui.label(
+        egui::RichText::new(format!(
+            "{}: Σ relevance {}",
+            position_label(model, selected),
+            fmt_num(total)
+        ))
+        .strong(),
+    );
+    ui.label(format!("vs. output {} ({leak:+.2} %)", fmt_num(output_total)));
+    let shape = model.shape_at(selected);
+    if shape.len() == 3 {
+        channels_ui(ui, settings, session, view, selected);
+    } else {
+        ui.checkbox(&mut settings.sort_neurons, "sort by relevance");
+        neurons_ui(ui, result, selected, settings.sort_neurons);
+    }
+    ui.add_space(4.0);
+    totals_ui(ui, model, result, selected);
+    commands
+}
+
+fn channels_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: &mut ViewCache, layer: usize) {
+    let Some(maps) = view.channels(ui.ctx(), settings, session, layer) else {
+        return;
+    };
+    ui.label(
+        egui::RichText::new("per channel: relevance | activation")
+            .small()
+            .weak(),
+    );
+    let size = 52.0;
+    let per_row = ((ui.available_width() / (2.0 * size + 24.0)).floor() as usize).max(1);
+    egui::Grid::new(("channels", layer))
+        .spacing([10.0, 4.0])
+        .show(ui, |ui| {
+            for (ch, m) in maps.iter().enumerate() {
+                ui.vertical(|ui| {
+                    ui.horizontal(|ui| {
+                        ui.spacing_mut().item_spacing.x = 2.0;
+                        ui.add(egui::Image::new(&m.relevance).fit_to_exact_size(Vec2::splat(size)));
+                        ui.add(egui::Image::new(&m.activation).fit_to_exact_size(Vec2::splat(size)));
+                    });
+                    ui.label(egui::RichText::new(format!("ch {ch} Σ {}", fmt_num(m.total))).small());
+                });
+                if (ch + 1) % per_row == 0 {
+                    ui.end_row();
+                }
+            }
+        });
+}
+
+fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: bool) {
+    let (Some(rel), Some(act)) = (result.relevance.get(layer), result.activations.get(layer)) else {
+        return;
+    };
+    let mut order: Vec<usize> = (0..rel.len()).collect();
+    if sort {
+        order.sort_by(|&a, &b| rel[b].total_cmp(&rel[a]));
+    }
+    let bars = |values: &[f32], positive: Color32, negative: Color32| -> Vec<Bar> {
+        order
+            .iter()
+            .enumerate()
+            .map(|(x, &i)| {
+                let v = values[i];
+                Bar::new(x as f64, f64::from(v))
+                    .width(0.9)
+                    .fill(if v >= 0.0 { positive } else { negative })
+                    .name(format!("neuron {i}"))
+            })
+            .collect()
+    };
+    let width = (ui.available_width() - 8.0) / 2.0;
+    ui.horizontal(|ui| {
+        for (id, title, values, pos, neg) in [
+            (
+                "neuron_rel",
+                "relevance",
+                rel,
+                Color32::from_rgb(220, 60, 60),
+                Color32::from_rgb(60, 90, 220),
+            ),
+            (
+                "neuron_act",
+                "activation",
+                act,
+                Color32::from_gray(170),
+                Color32::from_gray(90),
+            ),
+        ] {
+            ui.vertical(|ui| {
+                ui.label(egui::RichText::new(format!("{title} ({} neurons)", values.len())).small());
+                let chart = BarChart::new(title, bars(values, pos, neg)).element_formatter(Box::new(|bar, _| {
+                    format!("{}: {}", bar.name, fmt_num(bar.value as f32))
+                }));
+                Plot::new((id, layer))
+                    .width(width)
+                    .height(130.0)
+                    .allow_zoom(false)
+                    .allow_scroll(false)
+                    .show_grid([false, true])
+                    .show_x(false)
+                    .show(ui, |p| p.bar_chart(chart));
+            });
+        }
+    });
+}
+
+fn totals_ui(ui: &mut egui::Ui, model: &Model, result: &ExplainResult, selected: usize) {
+    ui.label(egui::RichText::new("Σ relevance per layer (0 = input; flat line = conserved)").small());
+    let points: Vec<[f64; 2]> = result
+        .totals
+        .iter()
+        .enumerate()
+        .map(|(k, &t)| [k as f64, f64::from(t)])
+        .collect();
+    let sel = points.get(selected).copied();
+    let output_total = f64::from(result.totals.last().copied().unwrap_or(0.0));
+    let layers = model.layers().len();
+    Plot::new("totals_plot")
+        .height(120.0)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+        .x_axis_formatter(move |mark, _| {
+            let k = mark.value.round();
+            if (mark.value - k).abs() < 1e-6 && k >= 0.0 && k as usize <= layers {
+                format!("{k}")
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |p| {
+            p.hline(HLine::new("output", output_total).color(Color32::from_gray(110)));
+            p.line(Line::new("Σ R", points.clone()).color(Color32::from_rgb(110, 150, 200)));
+            p.points(Points::new("layers", points).radius(3.0));
+            if let Some(s) = sel {
+                p.points(Points::new("selected", vec![s]).radius(6.0).color(ACCENT));
+            }
+        });
+}

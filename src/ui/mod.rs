@@ -1,0 +1,111 @@
+//! The panels of the window, one file each. Panels read the session, may edit display settings, and return
+//! [`Command`]s for everything else.
+
+pub mod export_panel;
+pub mod heatmap_view;
+pub mod layer_panel;
+pub mod menu_bar;
+pub mod output_panel;
+pub mod rules_panel;
+pub mod sample_browser;
+pub mod status_bar;
+pub mod textures;
+pub mod theme;
+
+pub use textures::ViewCache;
+
+use crate::app::Command;
+use crate::app::state::{Session, Settings};
+
+/// The whole window: menu, status bar, sample browser (left), rules and export (right), views (centre).
+pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+    theme::apply(ui.ctx(), settings.dark_mode, &mut view.theme);
+    let mut commands = Vec::new();
+    egui::Panel::top("menu_bar").show(ui, |ui| {
+        commands.extend(menu_bar::menu_bar_ui(ui, settings, session, view));
+    });
+    egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
+    egui::Panel::left("samples")
+        .resizable(true)
+        .default_size(196.0)
+        .min_size(150.0)
+        .show(ui, |ui| {
+            commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view))
+        });
+    egui::Panel::right("rules")
+        .resizable(true)
+        .default_size(350.0)
+        .min_size(280.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {
+                commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
+                ui.add_space(8.0);
+                commands.extend(export_panel::export_panel_ui(ui, settings, session, view));
+            });
+        });
+    egui::CentralPanel::default().show(ui, |ui| {
+        commands.extend(messages_ui(ui, session));
+        let width = ui.available_width();
+        egui::ScrollArea::vertical()
+            .id_salt("central_scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.set_max_width(width);
+                commands.extend(heatmap_view::heatmap_view_ui(ui, settings, session, view));
+                ui.add_space(6.0);
+                ui.separator();
+                ui.columns(2, |cols| {
+                    commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
+                    commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+                });
+            });
+    });
+    commands
+}
+
+/// The latest error (red, dismissable) and the rule problem, if any.
+fn messages_ui(ui: &mut egui::Ui, session: &Session) -> Vec<Command> {
+    let mut commands = Vec::new();
+    if let Some(error) = session.last_error() {
+        egui::Frame::new()
+            .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
+            .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
+            .corner_radius(4.0)
+            .inner_margin(6.0)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {error}"));
+                    if ui.button("Dismiss").clicked() {
+                        commands.push(Command::ClearMessages);
+                    }
+                });
+            });
+    }
+    commands
+}
+
+/// The label of stepper position `k`: the relevance at the input of layer `k`, named after the layer that outputs it
+/// (`layers` = the model output, 0 = the input).
+pub fn position_label(model: &crate::model::Model, k: usize) -> String {
+    let layers = model.layers().len();
+    let shape = model.shape_at(k.min(layers));
+    let shape = shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+    if k >= layers {
+        format!("output · {shape}")
+    } else if k == 0 {
+        format!("input · {shape}")
+    } else {
+        let layer = &model.layers()[k - 1];
+        format!("{} {} · {shape}", k - 1, layer.kind().name())
+    }
+}
+
+/// A compact number: `1.23e-4`, `0.0123`, `12.3`.
+pub fn fmt_num(v: f32) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e4).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}

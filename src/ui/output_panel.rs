@@ -1,0 +1,132 @@
+//! The model's output for the sample: logits or softmax probabilities as bars; choosing the class to explain and
+//! the initial relevance.
+
+use egui::Color32;
+use egui_plot::{Bar, BarChart, Plot};
+
+use super::fmt_num;
+use super::theme::{ACCENT, CORRECT};
+use crate::app::Command;
+use crate::app::state::{InitChoice, Session, Settings};
+
+/// The output bar chart (click a bar to explain that class), class buttons and the initial relevance.
+pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Output");
+    let Some(result) = session.result.as_ref() else {
+        ui.weak("no explanation yet");
+        return commands;
+    };
+    let label = session.dataset.as_ref().and_then(|d| d.label(result.sample));
+    let predicted = result.predicted();
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("predicted {predicted}"));
+        ui.label(format!(
+            "({:.1} %)",
+            100.0 * result.probabilities.get(predicted).copied().unwrap_or(0.0)
+        ));
+        if let Some(l) = label {
+            let (text, color) = if usize::from(l) == predicted {
+                ("correct", CORRECT)
+            } else {
+                ("wrong", super::theme::MISTAKE)
+            };
+            ui.label(format!("· label {l}"));
+            ui.colored_label(color, text);
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Bars:");
+        ui.radio_value(&mut settings.show_logits, false, "probability");
+        ui.radio_value(&mut settings.show_logits, true, "logit");
+    });
+    let values = if settings.show_logits {
+        &result.logits
+    } else {
+        &result.probabilities
+    };
+    let bars: Vec<Bar> = values
+        .iter()
+        .enumerate()
+        .map(|(c, &v)| {
+            let fill = if c == result.target {
+                ACCENT
+            } else if c == predicted {
+                Color32::from_rgb(110, 150, 200)
+            } else {
+                Color32::from_gray(120)
+            };
+            Bar::new(c as f64, f64::from(v))
+                .width(0.7)
+                .fill(fill)
+                .name(format!("class {c}"))
+        })
+        .collect();
+    let name = if settings.show_logits { "logit" } else { "probability" };
+    let plot = Plot::new("output_plot")
+        .height(150.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .allow_boxed_zoom(false)
+        .show_grid([false, true])
+        .include_x(-0.6)
+        .include_x(values.len() as f64 - 0.4)
+        .include_y(0.0)
+        .x_axis_formatter(|mark, _| {
+            let k = mark.value.round();
+            if (mark.value - k).abs() < 1e-6 && k >= 0.0 {
+                format!("{k}")
+            } else {
+                String::new()
+            }
+        })
+        .show(ui, |plot_ui| {
+            plot_ui.bar_chart(BarChart::new(name, bars).element_formatter(Box::new(move |bar, _| {
+                format!("class {}: {}", bar.argument, fmt_num(bar.value as f32))
+            })));
+        });
+    if plot.response.clicked()
+        && let Some(pos) = plot.response.interact_pointer_pos()
+    {
+        let x = plot.transform.value_from_position(pos).x.round();
+        if x >= 0.0 && (x as usize) < values.len() {
+            commands.push(Command::SelectClass(Some(x as usize)));
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Explain:");
+        if ui
+            .selectable_label(session.target.is_none(), "predicted")
+            .on_hover_text("explain the predicted class of each sample")
+            .clicked()
+        {
+            commands.push(Command::SelectClass(None));
+        }
+        for c in 0..values.len() {
+            let response = ui
+                .selectable_label(session.target == Some(c), c.to_string())
+                .accessible_name(format!("explain class {c}"));
+            if response.clicked() {
+                commands.push(Command::SelectClass(Some(c)));
+            }
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label("Initial relevance:");
+        let before = settings.init;
+        ui.radio_value(&mut settings.init, InitChoice::Logit, "logit")
+            .on_hover_text("start from the class's logit (LRP Toolbox)");
+        ui.radio_value(&mut settings.init, InitChoice::OneHot, "one-hot")
+            .on_hover_text("start from 1 for the class (Zennit)");
+        if settings.init != before {
+            commands.push(Command::Recompute);
+        }
+    });
+    ui.label(format!(
+        "explaining class {} · start relevance {}",
+        result.target,
+        fmt_num(result.totals.last().copied().unwrap_or(0.0))
+    ));
+    commands
+}

@@ -1,0 +1,167 @@
+//! The rule picker (presets, single rules, baselines) and the per-layer table with live parameter sliders.
+
+use super::theme::ACCENT;
+use crate::app::Command;
+use crate::app::rules::{self, BASELINES, PRESETS, RuleChoice, SINGLE_RULES};
+use crate::app::state::{Session, Settings};
+use crate::lrp::{LayerRule, Rule};
+use crate::model::Model;
+
+/// Picker and table. Every edit is sent at once, so the heatmap follows a slider while it is dragged.
+pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Rules");
+    for (title, choices) in [
+        ("Presets", &PRESETS[..]),
+        ("One rule everywhere", &SINGLE_RULES[..]),
+        ("Baselines", &BASELINES[..]),
+    ] {
+        ui.label(egui::RichText::new(title).small().weak());
+        ui.horizontal_wrapped(|ui| {
+            for RuleChoice { spec, description } in choices {
+                let name = spec.split(':').next().unwrap_or(spec);
+                let selected = settings.rule_choice == *spec && settings.layer_rules.is_none();
+                if ui
+                    .selectable_label(selected, name)
+                    .on_hover_text(*description)
+                    .clicked()
+                {
+                    commands.push(Command::ChooseRule((*spec).to_string()));
+                }
+            }
+        });
+    }
+    if settings.layer_rules.is_some() {
+        ui.label(
+            egui::RichText::new(format!("{} with edits in the table", settings.rule_choice))
+                .color(ACCENT)
+                .small(),
+        );
+    }
+    if let Some(e) = &session.rule_error {
+        ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {e}"));
+    }
+    ui.add_space(6.0);
+    let Some(model) = session.model.as_ref() else {
+        return commands;
+    };
+    if session.plan.is_empty() {
+        ui.weak("Gradient baselines use no per-layer rules.");
+        return commands;
+    }
+    ui.label(egui::RichText::new("Per layer").strong());
+    let bounds = session.preprocess.box_bounds();
+    ui.spacing_mut().slider_width = 64.0;
+    egui::Grid::new("layer_rules")
+        .striped(true)
+        .num_columns(3)
+        .spacing([10.0, 6.0])
+        .show(ui, |ui| {
+            for h in ["Layer · output shape", "Rule", "Parameters"] {
+                ui.label(egui::RichText::new(h).small().strong());
+            }
+            ui.end_row();
+            for (k, (layer, rule)) in model.layers().iter().zip(&session.plan).enumerate() {
+                ui.vertical(|ui| {
+                    ui.spacing_mut().item_spacing.y = 0.0;
+                    ui.label(format!("{k} {}", layer.kind().name()));
+                    ui.label(egui::RichText::new(shape_text(model.shape_at(k + 1))).small().weak());
+                });
+                if rules::is_editable(layer.kind()) {
+                    if let Some(new) = rule_picker_ui(ui, k, model, rule, bounds) {
+                        commands.push(Command::SetLayerRule { layer: k, rule: new });
+                    }
+                    ui.vertical(|ui| {
+                        if let Some(new) = parameters_ui(ui, k, model, rule) {
+                            commands.push(Command::SetLayerRule { layer: k, rule: new });
+                        }
+                        if let Err(e) = rule.validate() {
+                            ui.colored_label(ui.visuals().error_fg_color, e);
+                        }
+                    });
+                } else {
+                    ui.weak(rules::rule_name(&rule.rule));
+                    ui.label("");
+                }
+                ui.end_row();
+            }
+        });
+    commands
+}
+
+fn rule_picker_ui(
+    ui: &mut egui::Ui,
+    k: usize,
+    model: &Model,
+    current: &LayerRule,
+    bounds: (f32, f32),
+) -> Option<LayerRule> {
+    let mut picked = None;
+    let kind = model.layers()[k].kind();
+    egui::ComboBox::from_id_salt(("rule", k))
+        .selected_text(rules::rule_name(&current.rule))
+        .width(72.0)
+        .show_ui(ui, |ui| {
+            for candidate in rules::candidates(kind, bounds) {
+                let selected = rules::same_kind(&candidate, &current.rule);
+                if ui.selectable_label(selected, rules::rule_name(&candidate)).clicked() && !selected {
+                    picked = Some(LayerRule {
+                        rule: candidate,
+                        ..*current
+                    });
+                }
+            }
+        })
+        .response
+        .accessible_name(format!("rule of layer {k}"));
+    picked
+}
+
+/// Sliders for the rule's parameters and the bias switch; returns the edited rule when something changed.
+fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule) -> Option<LayerRule> {
+    let mut rule = *current;
+    let mut changed = false;
+    ui.vertical(|ui| {
+        let mut slider =
+            |ui: &mut egui::Ui, v: &mut f32, range: std::ops::RangeInclusive<f32>, name: &str, log: bool| {
+                let slider = egui::Slider::new(v, range)
+                    .text(name)
+                    .logarithmic(log)
+                    .custom_formatter(|x, _| super::fmt_num(x as f32))
+                    .custom_parser(|t| t.trim().parse::<f64>().ok());
+                let r = ui.add(slider).accessible_name(format!("{name} of layer {k}"));
+                changed |= r.changed();
+            };
+        match &mut rule.rule {
+            Rule::Epsilon { epsilon } if *epsilon != crate::lrp::LRP0_EPSILON => {
+                slider(ui, epsilon, 1e-6..=10.0, "ε", true)
+            }
+            Rule::Gamma { gamma } => slider(ui, gamma, 0.0..=5.0, "γ", false),
+            Rule::AlphaBeta { alpha, beta } => {
+                slider(ui, alpha, 0.0..=5.0, "α", false);
+                slider(ui, beta, 0.0..=4.0, "β", false);
+            }
+            Rule::ZBox { low, high } => {
+                for (v, name) in [(low, "low"), (high, "high")] {
+                    let r = ui
+                        .add(egui::DragValue::new(v).speed(0.01).prefix(format!("{name} ")))
+                        .accessible_name(format!("box {name} of layer {k}"));
+                    changed |= r.changed();
+                }
+            }
+            _ => {}
+        }
+        if model.layers()[k].kind().is_weighted() {
+            let r = ui
+                .checkbox(&mut rule.bias, "bias")
+                .on_hover_text(format!("let the bias of layer {k} take part"));
+            changed |= r.changed();
+        }
+    });
+    changed.then_some(rule)
+}
+
+/// `8×24×24`.
+fn shape_text(shape: &[usize]) -> String {
+    shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×")
+}

@@ -1,0 +1,157 @@
+//! The sample browser: thumbnails with label and prediction (mistakes marked), class filter, "misclassified
+//! only", jump to an index, and the preprocessing.
+
+use egui::{Color32, RichText, Vec2};
+
+use super::ViewCache;
+use super::theme::{ACCENT, MISTAKE};
+use crate::app::Command;
+use crate::app::logic::visible_samples;
+use crate::app::state::{Session, Settings};
+
+const THUMB: f32 = 42.0;
+const CELL: Vec2 = Vec2::new(58.0, 68.0);
+
+/// Filters, index jump and the thumbnail grid (only visible rows are drawn).
+pub fn sample_browser_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    view: &mut ViewCache,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Samples");
+    let Some(data) = session.dataset.as_ref() else {
+        ui.weak("no samples open");
+        return commands;
+    };
+    ui.label(RichText::new(short_source(&data.source)).small().weak());
+    let classes: u8 = session.model.as_ref().map_or(10, |m| m.num_outputs().min(255) as u8);
+    egui::ComboBox::from_label("Class")
+        .selected_text(settings.class_filter.map_or("all".to_string(), |c| c.to_string()))
+        .show_ui(ui, |ui| {
+            ui.selectable_value(&mut settings.class_filter, None, "all");
+            for c in 0..classes {
+                ui.selectable_value(&mut settings.class_filter, Some(c), c.to_string());
+            }
+        });
+    ui.checkbox(&mut settings.misclassified_only, "misclassified only");
+    ui.horizontal(|ui| {
+        ui.label("Go to");
+        let mut index = settings.sample;
+        let r = ui
+            .add(egui::DragValue::new(&mut index).range(0..=data.len().saturating_sub(1)))
+            .accessible_name("sample index");
+        if r.changed() {
+            commands.push(Command::SelectSample(index));
+        }
+        ui.label(format!("of {}", data.len()));
+    });
+    ui.horizontal(|ui| {
+        if ui
+            .button("< prev")
+            .on_hover_text("previous sample (left arrow key)")
+            .clicked()
+        {
+            commands.push(Command::StepSample(-1));
+        }
+        if ui
+            .button("next >")
+            .on_hover_text("next sample (right arrow key)")
+            .clicked()
+        {
+            commands.push(Command::StepSample(1));
+        }
+    });
+    preprocess_ui(ui, settings, view, &mut commands);
+    let visible = visible_samples(settings, session);
+    ui.label(RichText::new(format!("{} shown", visible.len())).small());
+    ui.separator();
+    let columns = ((ui.available_width() / CELL.x).floor() as usize).max(1);
+    let rows = visible.len().div_ceil(columns);
+    egui::ScrollArea::vertical()
+        .id_salt("thumbs")
+        .auto_shrink([false, false])
+        .show_rows(ui, CELL.y, rows, |ui, range| {
+            for row in range {
+                ui.horizontal(|ui| {
+                    for &i in visible.iter().skip(row * columns).take(columns) {
+                        if thumbnail_ui(ui, settings, session, view, i) {
+                            commands.push(Command::SelectSample(i));
+                        }
+                    }
+                });
+            }
+        });
+    commands
+}
+
+fn thumbnail_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: &mut ViewCache, i: usize) -> bool {
+    let Some(texture) = view.thumbnail(ui.ctx(), session, i) else {
+        return false;
+    };
+    let label = session.dataset.as_ref().and_then(|d| d.label(i));
+    let predicted = session.predicted_class(i);
+    let wrong = matches!((label, predicted), (Some(l), Some(p)) if l != p);
+    let text = format!(
+        "{} / {}",
+        label.map_or("?".into(), |l| l.to_string()),
+        predicted.map_or("…".into(), |p| p.to_string())
+    );
+    let selected = i == settings.sample;
+    let caption = RichText::new(text)
+        .small()
+        .color(if wrong { MISTAKE } else { Color32::GRAY });
+    let response = ui
+        .allocate_ui(CELL, |ui| {
+            ui.vertical_centered(|ui| {
+                let image = egui::Image::new(&texture).fit_to_exact_size(Vec2::splat(THUMB));
+                let mut button = egui::Button::image(image).selected(selected);
+                if wrong {
+                    button = button.stroke(egui::Stroke::new(1.5, MISTAKE));
+                } else if selected {
+                    button = button.stroke(egui::Stroke::new(1.5, ACCENT));
+                }
+                let r = ui.add(button).accessible_name(format!("sample {i}"));
+                ui.label(caption);
+                r
+            })
+            .inner
+        })
+        .inner;
+    response
+        .on_hover_text(format!(
+            "#{i} · label {} · predicted {}",
+            label.map_or("unknown".into(), |l| l.to_string()),
+            predicted.map_or("pending".into(), |p| p.to_string())
+        ))
+        .clicked()
+}
+
+fn preprocess_ui(ui: &mut egui::Ui, settings: &Settings, view: &mut ViewCache, commands: &mut Vec<Command>) {
+    let text = view.preprocess_text.get_or_insert_with(|| settings.preprocess.clone());
+    ui.horizontal(|ui| {
+        let r = ui
+            .add(egui::TextEdit::singleline(text).desired_width(120.0))
+            .accessible_name("preprocessing");
+        let submitted = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        if ui
+            .button("Apply")
+            .on_hover_text("range=lo,hi;normalize=m,s;pad=n")
+            .clicked()
+            || submitted
+        {
+            commands.push(Command::SetPreprocess(text.clone()));
+        }
+    });
+    if !ui.ctx().egui_wants_keyboard_input() && *text != settings.preprocess && commands.is_empty() {
+        // keep the field in step with the applied value when not editing
+        view.preprocess_text = Some(settings.preprocess.clone());
+    }
+}
+
+fn short_source(source: &str) -> String {
+    std::path::Path::new(source)
+        .file_name()
+        .map_or_else(|| source.to_string(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,51 @@
+//! The status bar: model, input shape, accuracy, time of the last explanation, the latest message.
+
+use super::theme::ACCENT;
+use crate::app::state::{Session, Settings};
+
+/// One line of facts about what is open.
+pub fn status_bar_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+    ui.horizontal(|ui| {
+        match &session.model {
+            Some(m) => {
+                ui.label(egui::RichText::new(format!("model {}", m.name())).strong());
+                ui.label(format!("input {:?}", m.input_shape()));
+                ui.label(format!("{} parameters", m.parameter_count()));
+            }
+            None => {
+                ui.label("no model");
+            }
+        }
+        ui.separator();
+        if let Some(d) = &session.dataset {
+            ui.label(format!("{} samples {}×{}", d.len(), d.height, d.width));
+            match &session.predictions {
+                Some(p) => match p.accuracy {
+                    Some(a) => {
+                        ui.label(egui::RichText::new(format!("accuracy {:.2} %", 100.0 * a)).color(ACCENT));
+                    }
+                    None => {
+                        ui.label("no labels");
+                    }
+                },
+                None if session.model.is_some() => {
+                    ui.spinner();
+                    ui.label("predicting…");
+                }
+                None => {}
+            }
+            ui.separator();
+        }
+        if let Some(r) = &session.result {
+            ui.label(format!("explained #{} in {:.2} ms", r.sample, r.duration_ms));
+            ui.label(format!("rules: {}", settings.rule_choice));
+        }
+        if session.pending > 0 {
+            ui.spinner();
+        }
+        if let Some(m) = session.messages.iter().rev().find(|m| !m.is_error) {
+            ui.separator();
+            ui.label(egui::RichText::new(&m.text).weak());
+        }
+    });
+}
