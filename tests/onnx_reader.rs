@@ -37,7 +37,10 @@ fn check_generated(name: &str) -> OnnxModel {
     let logits = read.model.logits(&x).unwrap();
     let err = max_abs_diff(&logits, &expected);
     assert!(err <= TOLERANCE, "{name}: logits differ by {err}");
-    assert!(expected.iter().any(|v| v.abs() > 0.1), "{name}: degenerate expected logits");
+    assert!(
+        expected.iter().any(|v| v.abs() > 0.1),
+        "{name}: degenerate expected logits"
+    );
     read
 }
 
@@ -71,7 +74,11 @@ fn pytorch_mlp_matches_zennit_logits_and_state_dict() {
     assert_eq!(model.input_shape(), &[784]);
     use LayerKind::*;
     assert_eq!(kinds(&model), vec![Dense, Relu, Dense, Relu, Dense]);
-    assert_eq!(model.layers(), npz_model("mlp").layers(), "weights differ from the state dict");
+    assert_eq!(
+        model.layers(),
+        npz_model("mlp").layers(),
+        "weights differ from the state dict"
+    );
     let logits = model.logits(&inputs("mlp")).unwrap();
     let err = max_abs_diff(&logits, &read_f32(fixtures().join("zennit/mlp/logits.npy")));
     assert!(err <= TOLERANCE, "mlp logits differ by {err}");
@@ -85,9 +92,15 @@ fn pytorch_cnn_layer_indices_match_the_sequential() {
     use LayerKind::*;
     assert_eq!(
         kinds(&model),
-        vec![Conv2d, Relu, MaxPool2d, Conv2d, Relu, MaxPool2d, Flatten, Dense, Relu, Dense]
+        vec![
+            Conv2d, Relu, MaxPool2d, Conv2d, Relu, MaxPool2d, Flatten, Dense, Relu, Dense
+        ]
     );
-    assert_eq!(model.layers(), npz_model("cnn").layers(), "weights differ from the state dict");
+    assert_eq!(
+        model.layers(),
+        npz_model("cnn").layers(),
+        "weights differ from the state dict"
+    );
     let logits = model.logits(&inputs("cnn")).unwrap();
     let err = max_abs_diff(&logits, &read_f32(fixtures().join("zennit/cnn/logits.npy")));
     assert!(err <= TOLERANCE, "cnn logits differ by {err}");
@@ -188,13 +201,19 @@ fn unsupported_op_names_the_op_node_and_supported_set() {
 
 #[test]
 fn external_data_outside_the_folder_is_refused() {
-    assert_format_error("bad_external_escape.onnx", &["../escape.bin", "inside the model's folder"]);
+    assert_format_error(
+        "bad_external_escape.onnx",
+        &["../escape.bin", "inside the model's folder"],
+    );
     assert_format_error("bad_external_absolute.onnx", &["/etc/hostname", "relative path"]);
 }
 
 #[test]
 fn external_data_past_the_end_of_the_file_is_refused() {
-    assert_format_error("bad_external_short.onnx", &["offset 16", "length 32", "past the end", "40 bytes"]);
+    assert_format_error(
+        "bad_external_short.onnx",
+        &["offset 16", "length 32", "past the end", "40 bytes"],
+    );
 }
 
 #[test]
@@ -212,7 +231,10 @@ fn every_prefix_of_a_model_fails_cleanly() {
     let bytes = std::fs::read(onnx_dir().join("batchnorm.onnx")).unwrap();
     let path = onnx_dir().join("batchnorm.onnx");
     for len in 0..bytes.len() {
-        assert!(onnx::from_bytes(&bytes[..len], &path).is_err(), "prefix of {len} bytes loaded");
+        assert!(
+            onnx::from_bytes(&bytes[..len], &path).is_err(),
+            "prefix of {len} bytes loaded"
+        );
     }
     assert!(onnx::from_bytes(&bytes, &path).is_ok());
 }
@@ -245,7 +267,14 @@ fn corrupted_bytes_never_panic() {
 
 #[test]
 fn missing_initializer_and_wrong_tensor_size() {
-    assert_format_error("bad_missing_initializer.onnx", &["\"fc\" (Gemm)", "\"not_there\"", "not an initializer, a constant or the output of any node"]);
+    assert_format_error(
+        "bad_missing_initializer.onnx",
+        &[
+            "\"fc\" (Gemm)",
+            "\"not_there\"",
+            "not an initializer, a constant or the output of any node",
+        ],
+    );
     assert_format_error("bad_tensor_size.onnx", &["\"w\"", "20 bytes", "need 8 values"]);
 }
 
@@ -261,8 +290,14 @@ fn nan_weights_load_but_fail_the_finite_check() {
 #[test]
 fn branching_graphs_and_misplaced_softmax_or_batchnorm() {
     assert_format_error("bad_branching.onnx", &["branching", "\"input\" is read by 2 nodes"]);
-    assert_format_error("bad_softmax_middle.onnx", &["\"fc\" (Gemm)", "\"softmax\" (Softmax)", "last operation"]);
-    assert_format_error("bad_batchnorm_first.onnx", &["\"bn\" (BatchNormalization)", "the graph input"]);
+    assert_format_error(
+        "bad_softmax_middle.onnx",
+        &["\"fc\" (Gemm)", "\"softmax\" (Softmax)", "last operation"],
+    );
+    assert_format_error(
+        "bad_batchnorm_first.onnx",
+        &["\"bn\" (BatchNormalization)", "the graph input"],
+    );
 }
 
 #[test]
@@ -300,7 +335,13 @@ fn writer_round_trip_of_the_fixture_models() {
 
 #[test]
 fn writer_round_trip_of_every_generated_model() {
-    for name in ["dynamo_mlp", "dynamo_cnn", "batchnorm", "avgpool_tanh_softmax", "same_padding"] {
+    for name in [
+        "dynamo_mlp",
+        "dynamo_cnn",
+        "batchnorm",
+        "avgpool_tanh_softmax",
+        "same_padding",
+    ] {
         let model = onnx::load(&onnx_dir().join(format!("{name}.onnx"))).unwrap();
         let back = round_trip(&model);
         assert_eq!(back.layers(), model.layers(), "{name}");
@@ -317,7 +358,13 @@ fn writer_round_trip_of_every_generated_model() {
 fn writer_output_matches_the_python_checked_files() {
     let dir = onnx_dir().join("written");
     let update = std::env::var_os("UPDATE_WRITTEN").is_some();
-    for name in ["dynamo_mlp", "dynamo_cnn", "batchnorm", "avgpool_tanh_softmax", "same_padding"] {
+    for name in [
+        "dynamo_mlp",
+        "dynamo_cnn",
+        "batchnorm",
+        "avgpool_tanh_softmax",
+        "same_padding",
+    ] {
         let read = onnx::read(&onnx_dir().join(format!("{name}.onnx"))).unwrap();
         let bytes = onnx::to_bytes(&read.model, &read.metadata).unwrap();
         let path = dir.join(format!("{name}.onnx"));
@@ -326,7 +373,11 @@ fn writer_output_matches_the_python_checked_files() {
             onnx::write(&read.model, &read.metadata, &path).unwrap();
         }
         let stored = std::fs::read(&path).unwrap_or_default();
-        assert!(stored == bytes, "{} is out of date: rerun with UPDATE_WRITTEN=1", path.display());
+        assert!(
+            stored == bytes,
+            "{} is out of date: rerun with UPDATE_WRITTEN=1",
+            path.display()
+        );
     }
 }
 
@@ -341,7 +392,10 @@ fn write_is_atomic_and_keeps_metadata() {
     ]);
     let model = npz_model("cnn");
     onnx::write(&model, &metadata, &path).unwrap();
-    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(entries, vec!["net.onnx"], "temporary file left behind");
     let read = onnx::read(&path).unwrap();
     assert_eq!(read.metadata, metadata);

@@ -18,7 +18,9 @@ impl<'a> Attrs<'a> {
             return Ok(None);
         };
         if attr.ref_attr_name.is_some() {
-            return Err(format!("attribute {name:?} refers to a function attribute, which is not supported"));
+            return Err(format!(
+                "attribute {name:?} refers to a function attribute, which is not supported"
+            ));
         }
         match attr.r#type.map(AttributeType::try_from) {
             None | Some(Ok(AttributeType::Undefined)) => Ok(Some(attr)),

@@ -62,16 +62,25 @@ impl<'a> Constants<'a> {
 fn constant_node(node: &NodeProto) -> Source<'_> {
     let attrs = Attrs::new(node);
     let names = attrs.names();
-    let list = |values: Values, len: usize| Source::Value(Tensor { dims: vec![len], values });
+    let list = |values: Values, len: usize| {
+        Source::Value(Tensor {
+            dims: vec![len],
+            values,
+        })
+    };
     let scalar = |values: Values| Source::Value(Tensor { dims: vec![], values });
     let value = match names.as_slice() {
         ["value"] => attrs.tensor("value").map(|t| t.map(Source::Proto)),
-        ["value_ints"] => attrs.ints("value_ints").map(|v| v.map(|v| list(Values::I64(v.to_vec()), v.len()))),
+        ["value_ints"] => attrs
+            .ints("value_ints")
+            .map(|v| v.map(|v| list(Values::I64(v.to_vec()), v.len()))),
         ["value_floats"] => attrs
             .floats("value_floats")
             .map(|v| v.map(|v| list(Values::F32(v.to_vec()), v.len()))),
         ["value_int"] => attrs.int("value_int").map(|v| v.map(|v| scalar(Values::I64(vec![v])))),
-        ["value_float"] => attrs.float("value_float").map(|v| v.map(|v| scalar(Values::F32(vec![v])))),
+        ["value_float"] => attrs
+            .float("value_float")
+            .map(|v| v.map(|v| scalar(Values::F32(vec![v])))),
         _ => Ok(None),
     };
     match value {
@@ -142,7 +151,9 @@ pub(super) fn convert(proto: &ModelProto, path: &Path) -> Result<OnnxModel, Load
             chain.current
         )));
     }
-    let name = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let name = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let (layers, activation) = (chain.layers, chain.output.map_or(OutputActivation::None, |(a, _)| a));
     let model = Model::new(name, input.shape, layers, activation).map_err(|source| LoadError::Model {
         path: path.to_path_buf(),
@@ -208,7 +219,11 @@ fn graph_input<'a>(graph: &'a GraphProto, constants: &Constants<'_>, path: &Path
             _ => Err(format!("dimension {} is unknown", k + 1)),
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|m| fail(format!("the graph input {name:?}: {m}; only the batch dimension may be dynamic")))?;
+        .map_err(|m| {
+            fail(format!(
+                "the graph input {name:?}: {m}; only the batch dimension may be dynamic"
+            ))
+        })?;
     Ok(GraphInput { name, batch, shape })
 }
 
@@ -248,8 +263,15 @@ impl<'a> Chain<'a> {
             _ => {
                 return Err(LoadError::UnsupportedOp {
                     path: path.to_path_buf(),
-                    op_type: if domain.is_empty() { op_type.to_string() } else { format!("{domain}.{op_type}") },
-                    node: node.name.clone().unwrap_or_default(),
+                    op_type: if domain.is_empty() {
+                        op_type.to_string()
+                    } else {
+                        format!("{domain}.{op_type}")
+                    },
+                    node: match node.name.as_deref().filter(|n| !n.is_empty()) {
+                        Some(name) => name.to_string(),
+                        None => format!("producing {:?}", node.output.first().map_or("", String::as_str)),
+                    },
                     supported: ops::supported(),
                 });
             }
@@ -272,7 +294,11 @@ impl<'a> Chain<'a> {
             .collect();
         let (data_input, data_name) = match data.as_slice() {
             [one] => *one,
-            [] => return Err(fail("it reads no computed value: only a chain of layers is supported".into())),
+            [] => {
+                return Err(fail(
+                    "it reads no computed value: only a chain of layers is supported".into(),
+                ));
+            }
             many => {
                 let names: Vec<_> = many.iter().map(|(_, n)| *n).collect();
                 return Err(fail(format!(
@@ -339,7 +365,9 @@ impl<'a> Chain<'a> {
         };
         for extra in node.output.iter().skip(1).filter(|n| !n.is_empty()) {
             if wiring.consumers.contains_key(extra.as_str()) {
-                return Err(fail(format!("its extra output {extra:?} is used; only the first output is supported")));
+                return Err(fail(format!(
+                    "its extra output {extra:?} is used; only the first output is supported"
+                )));
             }
         }
         Ok(())

@@ -23,6 +23,7 @@ pub use writer::{to_bytes, write};
 /// A model read from an ONNX file, with what the file says about itself.
 #[derive(Clone, Debug)]
 pub struct OnnxModel {
+    /// The network, named after the file stem.
     pub model: Model,
     /// The file's `metadata_props` (key → value).
     pub metadata: BTreeMap<String, String>,

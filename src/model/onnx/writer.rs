@@ -53,7 +53,9 @@ pub fn to_bytes(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Ve
 
 /// `.<name>.<pid>.tmp` next to `path`.
 fn temp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map_or_else(|| "model.onnx".into(), |n| n.to_string_lossy().into_owned());
+    let name = path
+        .file_name()
+        .map_or_else(|| "model.onnx".into(), |n| n.to_string_lossy().into_owned());
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
@@ -80,7 +82,11 @@ fn encode(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>,
         }
     };
     let graph = GraphProto {
-        name: Some(if model.name().is_empty() { "model".into() } else { model.name().into() }),
+        name: Some(if model.name().is_empty() {
+            "model".into()
+        } else {
+            model.name().into()
+        }),
         node: graph.nodes,
         initializer: graph.initializers,
         input: vec![value_info("input", model.input_shape())],
@@ -164,7 +170,11 @@ impl GraphBuilder {
             }
         };
         let name = format!("/{index}/{op}");
-        let output = if is_last { "logits".to_string() } else { format!("/{index}/{op}_output_0") };
+        let output = if is_last {
+            "logits".to_string()
+        } else {
+            format!("/{index}/{op}_output_0")
+        };
         let mut inputs = vec![input.to_string()];
         let attributes = match layer {
             Layer::Dense(d) => {

@@ -11,7 +11,9 @@ pub(super) fn conv(ctx: &NodeCtx<'_>) -> Result<Step, LoadError> {
     ctx.data_at(0)?;
     let group = ctx.check(ctx.attrs.int_or("group", 1))?;
     if group != 1 {
-        return Err(ctx.fail(format!("group={group} is not supported (only 1: no grouped or depthwise convolution)")));
+        return Err(ctx.fail(format!(
+            "group={group} is not supported (only 1: no grouped or depthwise convolution)"
+        )));
     }
     ctx.no_dilation()?;
     let w = ctx.required(1, "weight W")?;
@@ -56,14 +58,14 @@ pub(super) fn padding(
     let pads = ctx.check(ctx.attrs.ints("pads"))?;
     let explicit = match pads {
         None => [0; 4],
-        Some(&[t, l, b, r]) if [t, l, b, r].iter().all(|&p| p >= 0) => {
-            [t as usize, l as usize, b as usize, r as usize]
-        }
+        Some(&[t, l, b, r]) if [t, l, b, r].iter().all(|&p| p >= 0) => [t as usize, l as usize, b as usize, r as usize],
         Some(p) => return Err(ctx.fail(format!("pads must be four non-negative values, got {p:?}"))),
     };
     let mode = auto.as_deref().unwrap_or("NOTSET");
     if mode != "NOTSET" && explicit != [0; 4] {
-        return Err(ctx.fail(format!("auto_pad={mode} cannot be combined with explicit pads {explicit:?}")));
+        return Err(ctx.fail(format!(
+            "auto_pad={mode} cannot be combined with explicit pads {explicit:?}"
+        )));
     }
     match mode {
         "NOTSET" => Ok(explicit),

@@ -115,10 +115,14 @@ impl NodeCtx<'_> {
             return Ok(None);
         };
         if index == self.data_input {
-            return Err(self.fail(format!("the {what} must be a constant, not the previous layer's output")));
+            return Err(self.fail(format!(
+                "the {what} must be a constant, not the previous layer's output"
+            )));
         }
         match self.constants.get(name) {
-            None => Err(self.fail(format!("the {what} {name:?} is not an initializer or constant of the graph"))),
+            None => Err(self.fail(format!(
+                "the {what} {name:?} is not an initializer or constant of the graph"
+            ))),
             Some(Err(e)) => Err(self.fail(format!("tensor {name:?} ({what}): {e}"))),
             Some(Ok(tensor)) => Ok(Some(tensor)),
         }

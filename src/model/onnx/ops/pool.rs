@@ -40,7 +40,7 @@ fn window(ctx: &NodeCtx<'_>) -> Result<Pool2d, LoadError> {
         let padded = [h + padding[0] + padding[2], w + padding[1] + padding[3]];
         for axis in 0..2 {
             let span = padded[axis].saturating_sub(kernel[axis]);
-            if span % stride[axis] != 0 {
+            if !span.is_multiple_of(stride[axis]) {
                 return Err(ctx.fail(format!(
                     "ceil_mode=1 changes the output size here (input {h}x{w}, kernel {kernel:?}, stride {stride:?}, \
                      pads {padding:?}); only floor mode is supported"

@@ -64,7 +64,7 @@ fn per_sample_shape(
     }
     let known = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(0);
     if let Some(k) = infer {
-        if known == 0 || len % known != 0 {
+        if known == 0 || !len.is_multiple_of(known) {
             return Err(format!("cannot reshape [batch, {input:?}] to {target:?}"));
         }
         dims[k] = len / known;
@@ -83,7 +83,10 @@ mod tests {
         let input = [16, 4, 4];
         assert_eq!(per_sample_shape(&[-1, 256], &input, None, false).unwrap(), vec![256]);
         assert_eq!(per_sample_shape(&[0, -1], &input, None, false).unwrap(), vec![256]);
-        assert_eq!(per_sample_shape(&[0, 0, 16], &input, None, false).unwrap(), vec![16, 16]);
+        assert_eq!(
+            per_sample_shape(&[0, 0, 16], &input, None, false).unwrap(),
+            vec![16, 16]
+        );
         assert_eq!(per_sample_shape(&[1, 256], &input, Some(1), false).unwrap(), vec![256]);
         assert!(per_sample_shape(&[1, 256], &input, None, false).is_err());
         assert!(per_sample_shape(&[-1, -1], &input, None, false).is_err());
