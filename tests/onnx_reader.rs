@@ -208,6 +208,26 @@ fn external_data_outside_the_folder_is_refused() {
     assert_format_error("bad_external_absolute.onnx", &["/etc/hostname", "relative path"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn external_data_through_a_symlink_out_of_the_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("linked.onnx");
+    std::fs::copy(onnx_dir().join("bad_external_short.onnx"), &model).unwrap();
+    // The model names `bad_external_short.onnx.data`; here that is a link to a file outside the folder.
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("weights.bin");
+    std::fs::write(&target, [0u8; 64]).unwrap();
+    std::os::unix::fs::symlink(&target, dir.path().join("bad_external_short.onnx.data")).unwrap();
+    let err = onnx::load(&model).unwrap_err().to_string();
+    assert!(err.contains("outside the model's folder"), "{err}");
+    // The same file inside the folder is accepted (offset 16 + 32 bytes fit in 64).
+    std::fs::remove_file(dir.path().join("bad_external_short.onnx.data")).unwrap();
+    std::fs::copy(&target, dir.path().join("bad_external_short.onnx.data")).unwrap();
+    let loaded = onnx::load(&model).unwrap();
+    assert_eq!(kinds(&loaded), vec![LayerKind::Dense]);
+}
+
 #[test]
 fn external_data_past_the_end_of_the_file_is_refused() {
     assert_format_error(

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use prost::Message;
 
@@ -51,12 +52,14 @@ pub fn to_bytes(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Ve
     encode(model, metadata).map_err(|message| LoadError::format(model.name(), message))
 }
 
-/// `.<name>.<pid>.tmp` next to `path`.
+/// `.<name>.<pid>-<n>.tmp` next to `path`: unique per process and per call, so concurrent writes do not collide.
 fn temp_path(path: &Path) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let name = path
         .file_name()
         .map_or_else(|| "model.onnx".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
 }
 
 fn encode(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>, String> {
