@@ -73,6 +73,9 @@ def save(model, name, x=None, logits_tensor=None, numpy_forward=None, external=F
         np.save(os.path.join(OUT, name + ".input.npy"), x)
         np.save(os.path.join(OUT, name + ".logits.npy"), logits)
     if external:
+        data_path = os.path.join(OUT, name + ".onnx.data")
+        if os.path.exists(data_path):
+            os.remove(data_path)  # onnx appends to an existing data file
         onnx.save_model(
             model,
             path,
@@ -81,6 +84,7 @@ def save(model, name, x=None, logits_tensor=None, numpy_forward=None, external=F
             location=name + ".onnx.data",
             size_threshold=0,
         )
+        os.chmod(data_path, 0o644)
     else:
         onnx.checker.check_model(model, full_check=True)
         with open(path, "wb") as f:
