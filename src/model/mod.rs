@@ -6,6 +6,7 @@ mod canonize;
 mod forward;
 mod layers;
 mod load;
+pub mod onnx;
 pub mod toolbox_txt;
 mod weights_chain;
 pub mod weights_mat;
@@ -180,7 +181,8 @@ fn standardise(layer: &mut Layer) {
     }
 }
 
-fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>, String> {
+/// Per-sample output shape of `layer` for a per-sample `input` shape, or why they do not fit.
+pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>, String> {
     let len: usize = input.iter().product();
     let need_chw = |what: &str| -> Result<[usize; 3], String> {
         match input {
