@@ -107,7 +107,8 @@ proptest! {
         let lrp = explain(&model, &x, &"lrp0".parse().unwrap(), &Target::Predicted, InitRelevance::Logit).unwrap();
         let ixg = explain(&model, &x, &Method::InputXGradient, &Target::Predicted, InitRelevance::OneHot).unwrap();
         let (a, b) = (lrp.input_relevance(), ixg.input_relevance());
-        prop_assert!(max_abs_diff(a, b) <= 1e-4 * scale(b), "{} (scale {})", max_abs_diff(a, b), scale(b));
+        // Exact in real arithmetic; in float32, units with a pre-activation near 0 amplify rounding in R/z.
+        prop_assert!(max_abs_diff(a, b) <= 5e-4 * scale(b), "{} (scale {})", max_abs_diff(a, b), scale(b));
     }
 
     /// z⁺ and α1β0 are the same rule.

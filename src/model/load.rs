@@ -1,5 +1,6 @@
 //! Opening a model file of any supported format, by extension.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{Activation, Model};
@@ -10,6 +11,8 @@ use crate::error::LoadError;
 pub struct LoadedModel {
     pub model: Model,
     pub notes: Vec<String>,
+    /// Key/value metadata stored in the file (ONNX `metadata_props`), e.g. the preprocessing spec.
+    pub metadata: BTreeMap<String, String>,
 }
 
 /// Opens `path` by its extension.
@@ -19,11 +22,20 @@ pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match ext.as_str() {
+        "onnx" => {
+            let m = super::onnx::read(path)?;
+            Ok(LoadedModel {
+                notes: vec![format!("ONNX opset {}", m.opset)],
+                model: m.model,
+                metadata: m.metadata,
+            })
+        }
         "txt" => {
             let m = super::toolbox_txt::load(path, None)?;
             Ok(LoadedModel {
                 model: m.model,
                 notes: m.notes,
+                metadata: BTreeMap::new(),
             })
         }
         "npz" | "mat" => {
@@ -35,6 +47,7 @@ pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
             Ok(LoadedModel {
                 model: m.model,
                 notes: m.notes,
+                metadata: BTreeMap::new(),
             })
         }
         _ => Err(LoadError::format(
