@@ -1,58 +1,53 @@
 //! The command line: argument parsing and the headless commands. `anyhow` with context lives at this edge.
 
+mod explain;
+mod info;
+mod train;
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 
-use crate::lrp::{InitRelevance, Method, Target, explain};
+use crate::lrp::{InitRelevance, Target};
 use crate::model::Model;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "lrp-explorer",
     version,
-    about = "Explore Layer-wise Relevance Propagation on small vision networks"
+    about = "Explore Layer-wise Relevance Propagation on small vision networks",
+    long_about = "Explore Layer-wise Relevance Propagation on small vision networks.\n\nWith no subcommand, opens the \
+                  window (on the bundled model and samples unless --model/--data are given)."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Model to open in the window (.onnx, LRP Toolbox .txt, weights .npz/.mat).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Samples to open in the window (IDX, CSV, .npy/.npz, .mat, images or a folder of images).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Labels for --data, when they are not found next to it.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Preprocessing from raw pixels in [0,1] to model input, e.g. `range=-1,1;pad=2`.
+    #[arg(long)]
+    pub preprocess: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Describe a model (one line per layer) or a data file.
-    Info {
-        #[arg(long)]
-        model: Option<PathBuf>,
-    },
+    /// Describe a model (one line per layer) and/or a data file.
+    Info(info::InfoArgs),
     /// Explain the samples of an .npy file and write the input relevance as .npy.
-    Explain {
-        #[arg(long)]
-        model: PathBuf,
-        /// float32 .npy `[N, ...]`, used as given and reshaped row-major to the model input.
-        #[arg(long)]
-        input: PathBuf,
-        /// Rule spec: a rule (`epsilon:0.25`), a preset (`epsilon_plus_flat`), a baseline (`gradient`) or per-layer
-        /// assignments (`*=zplus;first=wsquare`).
-        #[arg(long)]
-        rule: String,
-        #[arg(long)]
-        out: PathBuf,
-        #[arg(long, value_enum, default_value_t = InitArg::Logit)]
-        init: InitArg,
-        /// `predicted` or a class index.
-        #[arg(long, default_value = "predicted")]
-        target: String,
-        #[arg(long)]
-        logits_out: Option<PathBuf>,
-        /// Writes `<DIR>/<k>.npy`: the relevance at the input of layer k.
-        #[arg(long)]
-        layers_out: Option<PathBuf>,
-    },
+    Explain(explain::ExplainArgs),
+    /// Train an MLP or a small CNN on labelled samples and write it as ONNX.
+    Train(train::TrainArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -88,52 +83,15 @@ fn chain(e: &anyhow::Error) -> String {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        None => {
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            Ok(())
-        }
-        Some(Command::Info { model }) => {
-            let Some(model) = model else {
-                bail!("give --model <FILE>")
-            };
-            let m = crate::model::load(&model)?;
-            print!("{}", describe_model(&m.model));
-            for note in &m.notes {
-                println!("note: {note}");
-            }
-            Ok(())
-        }
-        Some(Command::Explain {
-            model,
-            input,
-            rule,
-            out,
-            init,
-            target,
-            logits_out,
-            layers_out,
-        }) => {
-            let m = crate::model::load(&model)?.model;
-            let method: Method = rule.parse()?;
-            let target = parse_target(&target)?;
-            let x = read_npy_f32(&input)?;
-            let input_shape = x.shape().to_vec();
-            let e = explain(&m, &x, &method, &target, init.into())
-                .with_context(|| format!("explaining {}", input.display()))?;
-            let r = e.input_relevance().clone().into_shape_with_order(IxDyn(&input_shape))?;
-            write_npy(&out, &r)?;
-            if let Some(path) = logits_out {
-                write_npy(&path, &e.logits.clone().into_dyn())?;
-            }
-            if let Some(dir) = layers_out {
-                std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-                for (k, r) in e.relevance.iter().enumerate().take(m.layers().len()) {
-                    write_npy(&dir.join(format!("{k}.npy")), r)?;
-                }
-            }
-            Ok(())
-        }
+        None => crate::app::run_gui(crate::app::GuiOptions {
+            model: cli.model,
+            data: cli.data,
+            labels: cli.labels,
+            preprocess: cli.preprocess,
+        }),
+        Some(Command::Info(args)) => info::run(args),
+        Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Train(args)) => train::run(args),
     }
 }
 

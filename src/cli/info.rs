@@ -1,0 +1,44 @@
+//! `lrp-explorer info`: what a model or a data file holds.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+
+use super::describe_model;
+
+#[derive(Args, Debug)]
+pub struct InfoArgs {
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+}
+
+pub fn run(args: InfoArgs) -> Result<()> {
+    let (model, data) = match (args.model, args.data) {
+        (None, None) => (crate::app::default_asset("models/cnn.onnx"), crate::app::default_asset("test-images-idx3-ubyte.gz")),
+        other => other,
+    };
+    if model.is_none() && data.is_none() {
+        bail!("give --model <FILE> and/or --data <FILE> (no bundled defaults found)");
+    }
+    if let Some(path) = model {
+        let m = crate::model::load(&path)?;
+        print!("{}", describe_model(&m.model));
+        for note in &m.notes {
+            println!("note: {note}");
+        }
+        for (key, value) in &m.metadata {
+            println!("metadata: {key} = {value}");
+        }
+    }
+    if let Some(path) = data {
+        let labels = args.labels.or_else(|| crate::app::labels_next_to(&path));
+        let ds = crate::data::load_dataset(&path, labels.as_deref())?;
+        print!("{}", crate::data::summary(&ds));
+    }
+    Ok(())
+}
