@@ -75,3 +75,11 @@ pub enum LrpError {
     #[error("rule spec {spec:?}: {message}")]
     Spec { spec: String, message: String },
 }
+
+/// A preprocessing spec (`range=<lo>,<hi>;normalize=<mean>,<std>;pad=<n>`) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("preprocessing spec {spec:?}: {message}")]
+pub struct PreprocessError {
+    pub spec: String,
+    pub message: String,
+}

@@ -5,6 +5,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cli;
+pub mod data;
 pub mod error;
 pub mod lrp;
 pub mod model;
