@@ -2,7 +2,7 @@
 //!
 //! [`mnist_style`]: grayscale → invert a dark digit on a light background (judged by the border) → stretch contrast
 //! above the background → crop to the ink's bounding box → fit into 20×20 keeping the aspect ratio (area averaging)
-//! → place in 28×28 with the centre of mass at the centre.
+//! → place in 28×28 with the centre of mass at pixel (14, 14), as MNIST did.
 //!
 //! A folder is read in file-name order; a label comes from a parent folder named `0`…`9` or a leading digit of the
 //! file name (`7.png`, `3_mine.jpg`), and the dataset has labels only if every image has one.
@@ -154,8 +154,8 @@ pub fn mnist_style(gray: &[f32], w: usize, h: usize) -> Vec<f32> {
     }
     let (mut cx, mut cy) = (0.0f64, 0.0f64);
     for (k, &v) in patch.iter().enumerate() {
-        cx += f64::from(v) * ((k % nw) as f64 + 0.5);
-        cy += f64::from(v) * ((k / nw) as f64 + 0.5);
+        cx += f64::from(v) * (k % nw) as f64;
+        cy += f64::from(v) * (k / nw) as f64;
     }
     let half = SIDE as f64 / 2.0;
     let dx = (half - cx / mass).round() as i64;

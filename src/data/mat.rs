@@ -30,6 +30,13 @@ const MI_COMPRESSED: u32 = 15;
 
 /// Reads images (and labels from the same file or, unless `labels` is given, a sibling labels file).
 pub fn read(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadError> {
+    let name = file_name(path).to_ascii_lowercase();
+    if name.contains("label") && !name.contains("image") {
+        return Err(LoadError::format(
+            path,
+            "this looks like a labels file: open the images file and give this one as its labels",
+        ));
+    }
     let mat = parse(path)?;
     let (mut ds, found_labels) = match digit_groups(&mat) {
         Some(groups) => dataset_from_groups(path, &groups)?,

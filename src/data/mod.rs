@@ -131,8 +131,8 @@ pub fn load_dataset(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadE
         match Format::of(&file)? {
             Format::Idx => idx::read(&file, labels)?,
             Format::Csv => csv::read(&file)?,
-            Format::Npy => npy::read_npy_file(&file)?,
-            Format::Npz => npy::read_npz(&file, npz_split.as_deref())?,
+            Format::Npy => npy::read_npy_file(&file, labels)?,
+            Format::Npz => npy::read_npz(&file, npz_split.as_deref(), labels)?,
             Format::Mat => mat::read(&file, labels)?,
             Format::Image => image::read_file(&file)?,
         }

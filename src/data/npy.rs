@@ -44,18 +44,22 @@ pub fn split_npz_selector(path: &Path) -> (PathBuf, Option<String>) {
 
 /// Reads a `.npy` of images; labels from a sibling `labels.npy`, `<stem>_labels.npy`, or the stem with
 /// `images`→`labels` / `x`→`y`, if one exists.
-pub fn read_npy_file(path: &Path) -> Result<Dataset, LoadError> {
+/// Skips the search when `labels` (given by the caller) is set.
+pub fn read_npy_file(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadError> {
     let array = parse_npy(path, &bytes::read_all(path)?)?;
     let mut ds = images_from_array(path, array, &file_name(path), "NPY")?;
-    if let Some(labels_path) = sibling_labels(path) {
+    if labels.is_none()
+        && let Some(labels_path) = sibling_labels(path)
+    {
         let labels = read_labels_npy(&labels_path)?;
         attach_labels(&mut ds, labels, &labels_path)?;
     }
     Ok(ds)
 }
 
-/// Reads images (and labels, if paired) from an `.npz`; `selector` is the part after `:` (see the module docs).
-pub fn read_npz(path: &Path, selector: Option<&str>) -> Result<Dataset, LoadError> {
+/// Reads images (and labels, if paired and `labels` is not given) from an `.npz`; `selector` is the part after `:`
+/// (see the module docs).
+pub fn read_npz(path: &Path, selector: Option<&str>, labels: Option<&Path>) -> Result<Dataset, LoadError> {
     let mut zip = open_zip(path)?;
     let names: Vec<String> = zip.file_names().filter_map(|n| n.strip_suffix(".npy")).map(String::from).collect();
     let (x_key, y_key) = choose_keys(path, &names, selector)?;
@@ -65,7 +69,7 @@ pub fn read_npz(path: &Path, selector: Option<&str>) -> Result<Dataset, LoadErro
         None => file_name(path),
     };
     let mut ds = images_from_array(path, array, &label, &format!("NPZ {x_key}"))?;
-    if let Some(y_key) = y_key {
+    if let Some(y_key) = y_key.filter(|_| labels.is_none()) {
         let (values, rows, cols) = to_f64(path, read_npz_array(path, &mut zip, &y_key)?)?;
         let labels = labels_from_values(path, &values, rows, cols)?;
         attach_labels(&mut ds, labels, &path.with_file_name(format!("{}:{y_key}", file_name(path))))?;
@@ -261,7 +265,7 @@ pub(crate) fn scale_floats(path: &Path, mut values: Vec<f32>) -> Result<(Vec<f32
     }
     if hi > 1.0 {
         values.iter_mut().for_each(|v| *v /= 255.0);
-        return Ok((values, ", float values above 1 divided by 255"));
+        return Ok((values, ", values 0-255 scaled to 0-1"));
     }
     Ok((values, ""))
 }
