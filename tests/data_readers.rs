@@ -19,7 +19,9 @@ fn toolbox_rows() -> Array2<f32> {
 const TOOLBOX_LABELS: [u8; 8] = [7, 2, 1, 0, 4, 1, 4, 9];
 
 fn shared_toolbox(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/lrp-toolbox").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/lrp-toolbox")
+        .join(name);
     if path.is_file() {
         Some(path)
     } else {
@@ -35,7 +37,11 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
 
 /// The toolbox digits quantised back to bytes (exact: they are k/255).
 fn toolbox_bytes(n: usize) -> Vec<u8> {
-    toolbox_rows().iter().take(n * 784).map(|&v| (v * 255.0).round() as u8).collect()
+    toolbox_rows()
+        .iter()
+        .take(n * 784)
+        .map(|&v| (v * 255.0).round() as u8)
+        .collect()
 }
 
 fn assert_toolbox_digits(ds: &Dataset, n: usize) {
@@ -127,7 +133,10 @@ fn idx_round_trip_raw_and_gz_with_labels_found_by_name() {
         assert_eq!(ds.len(), 8);
         assert_toolbox_digits(&ds, 8);
         assert_eq!(ds.labels.as_deref(), Some(&TOOLBOX_LABELS[..]));
-        assert!(ds.source.starts_with(&format!("t10k-images-idx3-ubyte{suffix} (IDX, 8 images)")));
+        assert!(
+            ds.source
+                .starts_with(&format!("t10k-images-idx3-ubyte{suffix} (IDX, 8 images)"))
+        );
         assert!(ds.class_names.is_none());
         std::fs::remove_file(&labels).unwrap();
         std::fs::remove_file(&images).unwrap();
@@ -153,7 +162,10 @@ fn idx_labels_given_explicitly_and_found_with_other_names() {
 fn fashion_mnist_from_debian_package() {
     let path = Path::new("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz");
     if !path.is_file() {
-        println!("skipped: {} not installed (apt-get install dataset-fashion-mnist)", path.display());
+        println!(
+            "skipped: {} not installed (apt-get install dataset-fashion-mnist)",
+            path.display()
+        );
         return;
     }
     let ds = load_dataset(path, None).unwrap();
@@ -179,10 +191,10 @@ fn fashion_mnist_from_debian_package() {
 fn csv_rows(with_label: bool, scale: f32) -> String {
     let rows = toolbox_rows();
     let mut s = String::new();
-    for i in 0..3 {
+    for (i, label) in TOOLBOX_LABELS.iter().take(3).enumerate() {
         let mut cells: Vec<String> = Vec::new();
         if with_label {
-            cells.push(TOOLBOX_LABELS[i].to_string());
+            cells.push(label.to_string());
         }
         cells.extend(rows.row(i).iter().map(|&v| {
             if scale > 1.0 {
@@ -249,7 +261,8 @@ fn npy_every_image_shape_and_dtype() {
     let dir = tempfile::tempdir().unwrap();
     let rows = toolbox_rows();
     let bytes = Array2::from_shape_vec((8, 784), toolbox_bytes(8)).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    type Writer<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Writer)> = vec![
         ("u8_flat.npy", Box::new(|p| write_npy(p, &bytes))),
         (
             "u8_nhw.npy",
@@ -273,7 +286,12 @@ fn npy_every_image_shape_and_dtype() {
         let ds = load_dataset(&path, None).unwrap();
         assert_eq!(ds.len(), 8, "{name}");
         assert_toolbox_digits(&ds, 8);
-        assert_eq!(ds.source.contains("scaled"), name.ends_with("_255.npy"), "{}", ds.source);
+        assert_eq!(
+            ds.source.contains("scaled"),
+            name.ends_with("_255.npy"),
+            "{}",
+            ds.source
+        );
     }
 }
 
@@ -282,7 +300,10 @@ fn npy_sibling_labels() {
     let dir = tempfile::tempdir().unwrap();
     let images = dir.path().join("digits.npy");
     write_npy(&images, &toolbox_rows());
-    write_npy(&dir.path().join("digits_labels.npy"), &Array1::from(TOOLBOX_LABELS.map(i64::from).to_vec()));
+    write_npy(
+        &dir.path().join("digits_labels.npy"),
+        &Array1::from(TOOLBOX_LABELS.map(i64::from).to_vec()),
+    );
     let ds = load_dataset(&images, None).unwrap();
     assert_eq!(ds.labels.as_deref(), Some(&TOOLBOX_LABELS[..]));
     // x_test.npy ↔ y_test.npy, labels one-hot float.
@@ -293,7 +314,10 @@ fn npy_sibling_labels() {
         onehot[[i, l as usize]] = 1.0;
     }
     write_npy(&dir.path().join("y_test.npy"), &onehot);
-    assert_eq!(load_dataset(&x, None).unwrap().labels.as_deref(), Some(&TOOLBOX_LABELS[..]));
+    assert_eq!(
+        load_dataset(&x, None).unwrap().labels.as_deref(),
+        Some(&TOOLBOX_LABELS[..])
+    );
 }
 
 #[test]
@@ -305,10 +329,14 @@ fn npz_keras_layout_picks_test_by_default_and_train_on_request() {
         .into_shape_with_order((8, 28, 28))
         .unwrap();
     let mut npz = NpzWriter::new(std::fs::File::create(&path).unwrap());
-    npz.add_array("x_train", &digits.slice(ndarray::s![..5, .., ..]).to_owned()).unwrap();
-    npz.add_array("y_train", &Array1::from(TOOLBOX_LABELS[..5].to_vec())).unwrap();
-    npz.add_array("x_test", &digits.slice(ndarray::s![5.., .., ..]).to_owned()).unwrap();
-    npz.add_array("y_test", &Array1::from(TOOLBOX_LABELS[5..].to_vec())).unwrap();
+    npz.add_array("x_train", &digits.slice(ndarray::s![..5, .., ..]).to_owned())
+        .unwrap();
+    npz.add_array("y_train", &Array1::from(TOOLBOX_LABELS[..5].to_vec()))
+        .unwrap();
+    npz.add_array("x_test", &digits.slice(ndarray::s![5.., .., ..]).to_owned())
+        .unwrap();
+    npz.add_array("y_test", &Array1::from(TOOLBOX_LABELS[5..].to_vec()))
+        .unwrap();
     npz.finish().unwrap();
 
     let test = load_dataset(&path, None).unwrap();
@@ -324,7 +352,12 @@ fn npz_keras_layout_picks_test_by_default_and_train_on_request() {
 
     let by_key = load_dataset(Path::new(&format!("{}:x_train", path.display())), None).unwrap();
     assert_eq!(by_key.labels, train.labels);
-    assert_eq!(load_labels(Path::new(&format!("{}:train", path.display()))).unwrap().len(), 5);
+    assert_eq!(
+        load_labels(Path::new(&format!("{}:train", path.display())))
+            .unwrap()
+            .len(),
+        5
+    );
 }
 
 #[test]
@@ -393,7 +426,10 @@ fn picture_is_inverted_fitted_and_centred() {
         assert_eq!(h, 20, "{ext}: the 60-pixel-tall bar is fitted to 20 rows");
         assert!((3..=5).contains(&w), "{ext}: 10 wide → ~3.3 columns, got {w}");
         let (cx, cy) = centre_of_mass(img);
-        assert!((cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5, "{ext}: centre of mass {cx},{cy}");
+        assert!(
+            (cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5,
+            "{ext}: centre of mass {cx},{cy}"
+        );
     }
 }
 
@@ -407,14 +443,18 @@ fn mnist_style_keeps_an_mnist_digit_nearly_unchanged() {
             .map(|k| 1.0 - digit[(k / 112 / 4) * 28 + (k % 112) / 4])
             .collect();
         let out = mnist_style(&big, 112, 112);
-        let (dot, na, nb) = out.iter().zip(digit.iter()).fold((0.0, 0.0, 0.0), |(d, a, b), (&x, &y)| {
-            (d + x * y, a + x * x, b + y * y)
-        });
-        let cosine = dot / (na * nb as f32).sqrt();
+        let (dot, na, nb) = out
+            .iter()
+            .zip(digit.iter())
+            .fold((0.0, 0.0, 0.0), |(d, a, b), (&x, &y)| (d + x * y, a + x * x, b + y * y));
+        let cosine = dot / (na * nb).sqrt();
         println!("digit {i}: cosine similarity {cosine}");
         assert!(cosine > 0.999, "digit {i}: cosine similarity {cosine}");
         let (cx, cy) = centre_of_mass(&out);
-        assert!((cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5, "digit {i}: {cx},{cy}");
+        assert!(
+            (cx - 14.0).abs() <= 0.5 && (cy - 14.0).abs() <= 0.5,
+            "digit {i}: {cx},{cy}"
+        );
     }
     assert_eq!(mnist_style(&[1.0; 100], 10, 10), vec![0.0; 784], "blank picture");
     assert_eq!(mnist_style(&[0.0; 3], 10, 10), vec![0.0; 784], "size mismatch");
@@ -490,7 +530,11 @@ const BAD: [(&str, Option<&str>, &str); 27] = [
     ("notmat.mat", None, "not a MATLAB"),
     ("v73.mat", None, "v7.3"),
     ("corrupt.png", None, "cannot decode"),
-    ("count-images-idx3-ubyte", Some("count_labels.npy"), "2 labels for 3 images"),
+    (
+        "count-images-idx3-ubyte",
+        Some("count_labels.npy"),
+        "2 labels for 3 images",
+    ),
     ("count_images.npy", Some("text.csv"), "not a label"),
     ("missing.npy", None, "No such file"),
 ];
@@ -507,7 +551,9 @@ fn every_bad_file_gives_one_clear_error() {
         };
         assert!(err.contains(expected), "{name}: {err:?} lacks {expected:?}");
         let file = name.split(':').next().unwrap();
-        let labels_name = labels.as_ref().map(|l| l.file_name().unwrap().to_string_lossy().into_owned());
+        let labels_name = labels
+            .as_ref()
+            .map(|l| l.file_name().unwrap().to_string_lossy().into_owned());
         let named = err.contains(file)
             || labels_name.is_some_and(|l| err.contains(&l))
             || err.contains("_labels.npy")
@@ -518,7 +564,10 @@ fn every_bad_file_gives_one_clear_error() {
 
 #[test]
 fn every_bad_file_in_the_corpus_is_listed() {
-    let listed: Vec<&str> = BAD.iter().flat_map(|(n, l, _)| [n.split(':').next().unwrap()].into_iter().chain(*l)).collect();
+    let listed: Vec<&str> = BAD
+        .iter()
+        .flat_map(|(n, l, _)| [n.split(':').next().unwrap()].into_iter().chain(*l))
+        .collect();
     for entry in std::fs::read_dir(common::fixtures().join("bad_data")).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let used = listed.contains(&name.as_str()) || name.ends_with("labels-idx1-ubyte") || name.contains("_labels");

@@ -22,7 +22,9 @@ pub(crate) fn open(path: &Path) -> Result<File, LoadError> {
 
 /// Length of the file at `path` in bytes.
 pub(crate) fn file_len(path: &Path) -> Result<u64, LoadError> {
-    std::fs::metadata(path).map(|m| m.len()).map_err(|e| LoadError::io(path, e))
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| LoadError::io(path, e))
 }
 
 /// True if the file starts with the gzip magic bytes.

@@ -37,7 +37,10 @@ pub fn read(path: &Path) -> Result<Dataset, LoadError> {
         }
         line_no += 1;
         if line.len() > MAX_LINE {
-            return Err(LoadError::format(path, format!("line {line_no} is longer than {MAX_LINE} bytes")));
+            return Err(LoadError::format(
+                path,
+                format!("line {line_no} is longer than {MAX_LINE} bytes"),
+            ));
         }
         let text = std::str::from_utf8(&line)
             .map_err(|_| LoadError::format(path, format!("line {line_no} is not UTF-8 text")))?;
@@ -51,7 +54,9 @@ pub fn read(path: &Path) -> Result<Dataset, LoadError> {
             None => {
                 let is_header = cells.iter().any(|c| c.parse::<f64>().is_err());
                 let label_column = if is_header {
-                    cells.iter().position(|c| LABEL_NAMES.contains(&c.to_ascii_lowercase().as_str()))
+                    cells
+                        .iter()
+                        .position(|c| LABEL_NAMES.contains(&c.to_ascii_lowercase().as_str()))
                 } else {
                     None
                 };
@@ -146,7 +151,10 @@ impl Layout {
 
 fn parse_pixel(path: &Path, line: usize, col: usize, cell: &str) -> Result<f32, LoadError> {
     let v: f32 = cell.parse().map_err(|_| {
-        LoadError::format(path, format!("line {line}, column {}: {cell:?} is not a number", col + 1))
+        LoadError::format(
+            path,
+            format!("line {line}, column {}: {cell:?} is not a number", col + 1),
+        )
     })?;
     if !(0.0..=255.0).contains(&v) {
         return Err(LoadError::format(
@@ -159,12 +167,18 @@ fn parse_pixel(path: &Path, line: usize, col: usize, cell: &str) -> Result<f32, 
 
 fn parse_label(path: &Path, line: usize, col: usize, cell: &str) -> Result<u8, LoadError> {
     let v: f64 = cell.parse().map_err(|_| {
-        LoadError::format(path, format!("line {line}, column {}: label {cell:?} is not a number", col + 1))
+        LoadError::format(
+            path,
+            format!("line {line}, column {}: label {cell:?} is not a number", col + 1),
+        )
     })?;
     if v.fract() != 0.0 || !(0.0..=255.0).contains(&v) {
         return Err(LoadError::format(
             path,
-            format!("line {line}, column {}: label {cell} is not an integer in 0..=255", col + 1),
+            format!(
+                "line {line}, column {}: label {cell} is not an integer in 0..=255",
+                col + 1
+            ),
         ));
     }
     Ok(v as u8)

@@ -147,8 +147,11 @@ fn read_idx(path: &Path, magic: u32) -> Result<(Vec<u8>, Vec<usize>), LoadError>
             ));
         }
     };
-    if dims.iter().any(|&d| d == 0) {
-        return Err(LoadError::format(path, format!("header claims an empty array ({shape})")));
+    if dims.contains(&0) {
+        return Err(LoadError::format(
+            path,
+            format!("header claims an empty array ({shape})"),
+        ));
     }
     let header_len = 4 + 4 * ndims as u64;
     if !gzip {
@@ -158,7 +161,11 @@ fn read_idx(path: &Path, magic: u32) -> Result<(Vec<u8>, Vec<usize>), LoadError>
                 path,
                 format!(
                     "{}: header claims {shape} ({} data bytes) but the file has {} data bytes",
-                    if len < header_len + total as u64 { "truncated" } else { "size mismatch" },
+                    if len < header_len + total as u64 {
+                        "truncated"
+                    } else {
+                        "size mismatch"
+                    },
                     total,
                     len.saturating_sub(header_len)
                 ),

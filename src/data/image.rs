@@ -59,7 +59,10 @@ pub fn read_folder(dir: &Path) -> Result<Dataset, LoadError> {
         return Err(LoadError::format(dir, "no .png/.jpg/.bmp pictures in this folder"));
     }
     if files.len() > MAX_PIXELS / (SIDE * SIDE) {
-        return Err(LoadError::format(dir, format!("{} pictures is more than accepted", files.len())));
+        return Err(LoadError::format(
+            dir,
+            format!("{} pictures is more than accepted", files.len()),
+        ));
     }
     let mut images = Vec::with_capacity(files.len() * SIDE * SIDE);
     let mut labels = Vec::with_capacity(files.len());
@@ -74,7 +77,11 @@ pub fn read_folder(dir: &Path) -> Result<Dataset, LoadError> {
         width: SIDE,
         labels,
         class_names: None,
-        source: format!("{}/ (images, {} pictures converted to 28x28)", file_name(dir), files.len()),
+        source: format!(
+            "{}/ (images, {} pictures converted to 28x28)",
+            file_name(dir),
+            files.len()
+        ),
     })
 }
 
@@ -192,7 +199,8 @@ fn ink_of(gray: &[f32], w: usize, h: usize) -> Vec<f32> {
     let peak = ink.iter().copied().fold(0.0f32, f32::max);
     if peak - background > 1e-3 {
         let range = peak - background;
-        ink.iter_mut().for_each(|v| *v = ((*v - background) / range).clamp(0.0, 1.0));
+        ink.iter_mut()
+            .for_each(|v| *v = ((*v - background) / range).clamp(0.0, 1.0));
     } else {
         ink.iter_mut().for_each(|v| *v = 0.0);
     }

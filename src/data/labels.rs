@@ -66,12 +66,9 @@ fn read_text(path: &Path) -> Result<Vec<u8>, LoadError> {
         if cell.is_empty() {
             continue;
         }
-        let value: u8 = cell.parse().map_err(|_| {
-            LoadError::format(
-                path,
-                format!("line {}: {cell:?} is not a label in 0..=255", k + 1),
-            )
-        })?;
+        let value: u8 = cell
+            .parse()
+            .map_err(|_| LoadError::format(path, format!("line {}: {cell:?} is not a label in 0..=255", k + 1)))?;
         labels.push(value);
     }
     Ok(labels)

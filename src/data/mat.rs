@@ -96,7 +96,10 @@ fn sanitise(path: &Path, data: &[u8]) -> Result<Vec<u8>, LoadError> {
         ));
     }
     if !data.starts_with(b"MATLAB 5.0") || data.len() < HEADER_LEN {
-        return Err(LoadError::format(path, "not a MATLAB Level 5 file (no 'MATLAB 5.0' header)"));
+        return Err(LoadError::format(
+            path,
+            "not a MATLAB Level 5 file (no 'MATLAB 5.0' header)",
+        ));
     }
     let little = match &data[126..128] {
         b"IM" => true,
@@ -105,7 +108,11 @@ fn sanitise(path: &Path, data: &[u8]) -> Result<Vec<u8>, LoadError> {
     };
     let u32_at = |d: &[u8], at: usize| -> Option<u32> {
         let b: [u8; 4] = d.get(at..at + 4)?.try_into().ok()?;
-        Some(if little { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })
+        Some(if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
     };
     let mut out = data[..HEADER_LEN].to_vec();
     let mut at = HEADER_LEN;
@@ -261,7 +268,10 @@ fn images_from_array(path: &Path, array: &Array) -> Result<Dataset, LoadError> {
         }
     };
     if n == 0 || n * h * w > MAX_PIXELS {
-        return Err(LoadError::format(path, format!("variable {:?} holds {n} images", array.name())));
+        return Err(LoadError::format(
+            path,
+            format!("variable {:?} holds {n} images", array.name()),
+        ));
     }
     let (values, note) = intensities(path, array)?;
     let mut images = Vec::with_capacity(n * h * w);
@@ -279,7 +289,11 @@ fn images_from_array(path: &Path, array: &Array) -> Result<Dataset, LoadError> {
         width: w,
         labels: None,
         class_names: class_names_for(path),
-        source: format!("{} (MAT {:?} {size:?}, {n} images{note})", file_name(path), array.name()),
+        source: format!(
+            "{} (MAT {:?} {size:?}, {n} images{note})",
+            file_name(path),
+            array.name()
+        ),
     })
 }
 
@@ -351,7 +365,12 @@ fn dataset_from_groups(path: &Path, groups: &[(u8, &Array)]) -> Result<(Dataset,
                 }
                 ds.images.extend_from_slice(&part.images);
             }
-            Some(_) => return Err(LoadError::format(path, "per-digit variables have different image sizes")),
+            Some(_) => {
+                return Err(LoadError::format(
+                    path,
+                    "per-digit variables have different image sizes",
+                ));
+            }
         }
     }
     let mut ds = all.ok_or_else(|| LoadError::format(path, "no digit variables"))?;
@@ -375,7 +394,12 @@ fn sibling_labels(path: &Path) -> Option<PathBuf> {
             return Some(candidate);
         }
     }
-    let entries = std::fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }).ok()?;
+    let entries = std::fs::read_dir(if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    })
+    .ok()?;
     let found: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -52,7 +52,7 @@ impl Dataset {
     /// Number of images.
     pub fn len(&self) -> usize {
         let per = self.height * self.width;
-        if per == 0 { 0 } else { self.images.len() / per }
+        self.images.len().checked_div(per).unwrap_or(0)
     }
 
     /// True if there are no images.
@@ -168,12 +168,7 @@ pub(crate) fn attach_labels(ds: &mut Dataset, labels: Vec<u8>, labels_path: &Pat
     if labels.len() != ds.len() {
         return Err(LoadError::format(
             labels_path,
-            format!(
-                "{} labels for {} images (from {})",
-                labels.len(),
-                ds.len(),
-                ds.source
-            ),
+            format!("{} labels for {} images (from {})", labels.len(), ds.len(), ds.source),
         ));
     }
     ds.labels = Some(labels);

@@ -61,7 +61,11 @@ pub fn read_npy_file(path: &Path, labels: Option<&Path>) -> Result<Dataset, Load
 /// (see the module docs).
 pub fn read_npz(path: &Path, selector: Option<&str>, labels: Option<&Path>) -> Result<Dataset, LoadError> {
     let mut zip = open_zip(path)?;
-    let names: Vec<String> = zip.file_names().filter_map(|n| n.strip_suffix(".npy")).map(String::from).collect();
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.strip_suffix(".npy"))
+        .map(String::from)
+        .collect();
     let (x_key, y_key) = choose_keys(path, &names, selector)?;
     let array = read_npz_array(path, &mut zip, &x_key)?;
     let label = match selector {
@@ -72,7 +76,11 @@ pub fn read_npz(path: &Path, selector: Option<&str>, labels: Option<&Path>) -> R
     if let Some(y_key) = y_key.filter(|_| labels.is_none()) {
         let (values, rows, cols) = to_f64(path, read_npz_array(path, &mut zip, &y_key)?)?;
         let labels = labels_from_values(path, &values, rows, cols)?;
-        attach_labels(&mut ds, labels, &path.with_file_name(format!("{}:{y_key}", file_name(path))))?;
+        attach_labels(
+            &mut ds,
+            labels,
+            &path.with_file_name(format!("{}:{y_key}", file_name(path))),
+        )?;
     }
     Ok(ds)
 }
@@ -87,7 +95,11 @@ pub fn read_labels_npy(path: &Path) -> Result<Vec<u8>, LoadError> {
 /// Reads labels from an `.npz`: the key `selector`, else `y_test`, `y`, `labels`, `y_train`, or the only array.
 pub fn read_labels_npz(path: &Path, selector: Option<&str>) -> Result<Vec<u8>, LoadError> {
     let mut zip = open_zip(path)?;
-    let names: Vec<String> = zip.file_names().filter_map(|n| n.strip_suffix(".npy")).map(String::from).collect();
+    let names: Vec<String> = zip
+        .file_names()
+        .filter_map(|n| n.strip_suffix(".npy"))
+        .map(String::from)
+        .collect();
     let key = match selector {
         Some(s) if names.iter().any(|n| n == s) => s.to_string(),
         Some(s) if names.iter().any(|n| *n == format!("y_{s}")) => format!("y_{s}"),
@@ -248,9 +260,9 @@ fn image_layout(shape: &[usize]) -> Option<(usize, usize, usize)> {
 
 /// Floats: as given if all in [0, 1]; divided by 255 if the maximum is above 1 (and at most 255).
 pub(crate) fn scale_floats(path: &Path, mut values: Vec<f32>) -> Result<(Vec<f32>, &'static str), LoadError> {
-    let (lo, hi) = values
-        .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+        (lo.min(v), hi.max(v))
+    });
     if values.iter().any(|v| !v.is_finite()) {
         return Err(LoadError::format(path, "the images contain NaN or infinite values"));
     }
@@ -316,7 +328,11 @@ fn parse_npy(path: &Path, data: &[u8]) -> Result<NpyArray, LoadError> {
             path,
             format!(
                 "{}: header claims shape {:?} of {:?} ({} bytes) but {have} data bytes follow",
-                if have < count * item { "truncated" } else { "size mismatch" },
+                if have < count * item {
+                    "truncated"
+                } else {
+                    "size mismatch"
+                },
                 header.shape,
                 header.descr,
                 count * item
@@ -335,7 +351,12 @@ fn parse_npy(path: &Path, data: &[u8]) -> Result<NpyArray, LoadError> {
         "i4" => NpyArray::Int(ArrayD::<i32>::read_npy(data).map_err(err)?.mapv(i64::from)),
         "u2" => NpyArray::Int(ArrayD::<u16>::read_npy(data).map_err(err)?.mapv(i64::from)),
         "u4" => NpyArray::Int(ArrayD::<u32>::read_npy(data).map_err(err)?.mapv(i64::from)),
-        _ => return Err(LoadError::format(path, format!("unsupported element type {:?}", header.descr))),
+        _ => {
+            return Err(LoadError::format(
+                path,
+                format!("unsupported element type {:?}", header.descr),
+            ));
+        }
     })
 }
 

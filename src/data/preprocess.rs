@@ -170,8 +170,15 @@ fn pair(value: &str) -> Result<(f32, f32), String> {
         .split_once(',')
         .ok_or_else(|| format!("{value:?} is not two comma-separated numbers"))?;
     let num = |s: &str| -> Result<f32, String> {
-        let v: f32 = s.trim().parse().map_err(|_| format!("{:?} is not a number", s.trim()))?;
-        if v.is_finite() { Ok(v) } else { Err(format!("{v} is not finite")) }
+        let v: f32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{:?} is not a number", s.trim()))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("{v} is not finite"))
+        }
     };
     Ok((num(a)?, num(b)?))
 }
@@ -191,7 +198,10 @@ pub fn read_sidecar(model: &Path) -> Result<Option<Preprocess>, LoadError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(LoadError::io(&path, e)),
     };
-    let spec = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'));
+    let spec = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
     match spec {
         None => Ok(Some(Preprocess::default())),
         Some(spec) => spec
