@@ -267,7 +267,7 @@ fn images_from_array(path: &Path, array: &Array) -> Result<Dataset, LoadError> {
             ));
         }
     };
-    if n == 0 || n * h * w > MAX_PIXELS {
+    if n == 0 || h == 0 || w == 0 || n * h * w > MAX_PIXELS {
         return Err(LoadError::format(
             path,
             format!("variable {:?} holds {n} images", array.name()),

@@ -216,8 +216,8 @@ fn images_from_array(path: &Path, array: NpyArray, name: &str, kind: &str) -> Re
             format!("array of shape {shape:?} is not images: expected [N,784], [N,28,28], [N,1,28,28] or [N,28,28,1]"),
         )
     })?;
-    if n == 0 {
-        return Err(LoadError::format(path, "the array holds no images"));
+    if n == 0 || height == 0 || width == 0 {
+        return Err(LoadError::format(path, format!("the array of shape {shape:?} holds no pixels")));
     }
     let (images, note) = match array {
         NpyArray::U8(a) => (a.iter().map(|&v| f32::from(v) / 255.0).collect(), ""),
@@ -381,6 +381,12 @@ fn parse_header(path: &Path, data: &[u8]) -> Result<Header, LoadError> {
         .filter(|&e| e <= data.len())
         .ok_or_else(|| bad("truncated header"))?;
     let text = std::str::from_utf8(&data[start..end]).map_err(|_| bad("header is not text"))?;
+    // Each key exactly once, so that this check and ndarray-npy's own parse see the same shape.
+    for key in ["'descr'", "'shape'", "'fortran_order'"] {
+        if text.matches(key).count() != 1 {
+            return Err(bad(&format!("the header must name {key} exactly once")));
+        }
+    }
     let descr = dict_value(text, "descr")
         .and_then(|v| v.strip_prefix('\'').and_then(|v| v.split('\'').next()))
         .ok_or_else(|| bad("no 'descr' in the header (structured arrays are not supported)"))?;
