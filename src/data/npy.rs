@@ -217,7 +217,10 @@ fn images_from_array(path: &Path, array: NpyArray, name: &str, kind: &str) -> Re
         )
     })?;
     if n == 0 || height == 0 || width == 0 {
-        return Err(LoadError::format(path, format!("the array of shape {shape:?} holds no pixels")));
+        return Err(LoadError::format(
+            path,
+            format!("the array of shape {shape:?} holds no pixels"),
+        ));
     }
     let (images, note) = match array {
         NpyArray::U8(a) => (a.iter().map(|&v| f32::from(v) / 255.0).collect(), ""),
