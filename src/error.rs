@@ -125,3 +125,11 @@ pub enum ExportError {
     #[error("{path}: cannot encode: {message}")]
     Encode { path: PathBuf, message: String },
 }
+
+/// A preprocessing spec (`range=<lo>,<hi>;normalize=<mean>,<std>;pad=<n>`) that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("preprocessing spec {spec:?}: {message}")]
+pub struct PreprocessError {
+    pub spec: String,
+    pub message: String,
+}

@@ -19,7 +19,10 @@ pub struct InfoArgs {
 
 pub fn run(args: InfoArgs) -> Result<()> {
     let (model, data) = match (args.model, args.data) {
-        (None, None) => (crate::app::default_asset("models/cnn.onnx"), crate::app::default_asset("test-images-idx3-ubyte.gz")),
+        (None, None) => (
+            crate::app::default_asset("models/cnn.onnx"),
+            crate::app::default_asset("test-images-idx3-ubyte.gz"),
+        ),
         other => other,
     };
     if model.is_none() && data.is_none() {

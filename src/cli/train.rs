@@ -112,7 +112,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     let train_acc = accuracy(&model, &ds.images, &train_labels);
-    println!("trained {} in {seconds:.1} s: training accuracy {train_acc:.4}", model.name());
+    println!(
+        "trained {} in {seconds:.1} s: training accuracy {train_acc:.4}",
+        model.name()
+    );
 
     let mut metadata = BTreeMap::new();
     metadata.insert("preprocess".to_string(), "range=0,1".to_string());

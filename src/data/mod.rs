@@ -1,29 +1,50 @@
-//! Sample images with optional labels: the IDX reader (MNIST's format, optionally gzip-compressed).
+//! Sample datasets: one [`Dataset`] type, a reader per file format, and the preprocessing to model input.
 //!
-//! Minimal version for the GUI branch; the full reader (more formats) keeps this interface.
+//! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
+mod bytes;
+pub mod csv;
+pub mod idx;
+pub mod image;
+mod labels;
+pub mod mat;
+pub mod npy;
 pub mod preprocess;
 
-use std::io::Read;
+use std::ops::Range;
 use std::path::Path;
 
 use crate::error::LoadError;
 
-/// Largest file (after decompression) we read: 1 GiB.
-const MAX_BYTES: u64 = 1 << 30;
-const IDX_IMAGES: u32 = 2051;
-const IDX_LABELS: u32 = 2049;
+pub use labels::load_labels;
+pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 
-/// Gray images of one size, values in `[0, 1]`, with optional labels.
+/// The ten Fashion-MNIST class names, by label.
+pub const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// A set of equally sized grayscale images with optional labels.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Dataset {
-    /// `N·H·W` values in `[0, 1]`, row-major, image after image.
+    /// `N·H·W` raw intensities in `[0, 1]`, row-major, upright (0 = background, 1 = ink).
     pub images: Vec<f32>,
     pub height: usize,
     pub width: usize,
+    /// One label per image, if the source had them.
     pub labels: Option<Vec<u8>>,
+    /// Names of the classes, indexed by label (e.g. Fashion-MNIST's).
     pub class_names: Option<Vec<String>>,
-    /// Where the images came from (for display).
+    /// What was read, e.g. `"t10k-images-idx3-ubyte.gz (IDX, 10000 images)"`.
     pub source: String,
 }
 
@@ -34,166 +55,177 @@ impl Dataset {
         self.images.len().checked_div(per).unwrap_or(0)
     }
 
+    /// True if there are no images.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Image `i` (`H·W` values); empty if `i` is out of range.
+    /// Pixels of image `i` (`H·W`, row-major).
+    ///
+    /// # Panics
+    /// If `i >= self.len()`, like slice indexing.
     pub fn image(&self, i: usize) -> &[f32] {
         let per = self.height * self.width;
-        self.images.get(i * per..(i + 1) * per).unwrap_or(&[])
+        &self.images[i * per..(i + 1) * per]
     }
 
-    /// Label of image `i`, if labels are known.
+    /// Label of image `i`, if labels are known and `i` is in range.
     pub fn label(&self, i: usize) -> Option<u8> {
-        self.labels.as_ref()?.get(i).copied()
+        self.labels.as_ref().and_then(|l| l.get(i).copied())
     }
-}
 
-/// Reads an IDX image file (magic 2051, `.gz` allowed) and optionally an IDX label file (magic 2049).
-pub fn load_dataset(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadError> {
-    let bytes = read_maybe_gz(path)?;
-    let (magic, dims, body) = idx_header(path, &bytes)?;
-    if magic == IDX_LABELS {
-        return Err(LoadError::format(
-            path,
-            "this is an IDX label file (magic 2049); open it as labels",
-        ));
+    /// Name of class `label`: the class name if known, else the number.
+    pub fn class_name(&self, label: u8) -> String {
+        self.class_names
+            .as_ref()
+            .and_then(|names| names.get(label as usize).cloned())
+            .unwrap_or_else(|| label.to_string())
     }
-    if magic != IDX_IMAGES || dims.len() != 3 {
-        return Err(LoadError::format(
-            path,
-            format!(
-                "not an IDX image file: magic {magic}, {} dimensions (expected 2051 with 3)",
-                dims.len()
-            ),
-        ));
-    }
-    let [n, height, width] = [dims[0], dims[1], dims[2]];
-    let expected = n
-        .checked_mul(height)
-        .and_then(|v| v.checked_mul(width))
-        .ok_or_else(|| LoadError::format(path, "image dimensions overflow"))?;
-    if body.len() != expected {
-        return Err(LoadError::format(
-            path,
-            format!(
-                "header says {n} images of {height}x{width} ({expected} bytes) but the file holds {} bytes",
-                body.len()
-            ),
-        ));
-    }
-    let images = body.iter().map(|&b| f32::from(b) / 255.0).collect();
-    let labels = match labels {
-        Some(lp) => Some(read_labels(lp, n)?),
-        None => None,
-    };
-    Ok(Dataset {
-        images,
-        height,
-        width,
-        labels,
-        class_names: None,
-        source: path.display().to_string(),
-    })
-}
 
-fn read_labels(path: &Path, count: usize) -> Result<Vec<u8>, LoadError> {
-    let bytes = read_maybe_gz(path)?;
-    let (magic, dims, body) = idx_header(path, &bytes)?;
-    if magic != IDX_LABELS || dims.len() != 1 {
-        return Err(LoadError::format(
-            path,
-            format!("not an IDX label file: magic {magic} (expected 2049)"),
-        ));
-    }
-    if dims[0] != body.len() {
-        return Err(LoadError::format(
-            path,
-            format!("header says {} labels but the file holds {}", dims[0], body.len()),
-        ));
-    }
-    if body.len() != count {
-        return Err(LoadError::format(
-            path,
-            format!("{} labels for {count} images", body.len()),
-        ));
-    }
-    Ok(body.to_vec())
-}
-
-/// `(magic, dims, body)`; the magic's low byte is the dimension count, byte 2 the type (0x08 = u8).
-fn idx_header<'a>(path: &Path, bytes: &'a [u8]) -> Result<(u32, Vec<usize>, &'a [u8]), LoadError> {
-    let word = |i: usize| -> Option<u32> {
-        let b = bytes.get(i * 4..i * 4 + 4)?;
-        Some(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let magic = word(0).ok_or_else(|| LoadError::format(path, "file too short for an IDX header"))?;
-    if magic >> 16 != 0 || (magic >> 8) & 0xff != 0x08 {
-        return Err(LoadError::format(
-            path,
-            format!("not an unsigned-byte IDX file (magic {magic:#010x})"),
-        ));
-    }
-    let ndims = (magic & 0xff) as usize;
-    if !(1..=3).contains(&ndims) {
-        return Err(LoadError::format(path, format!("IDX file with {ndims} dimensions")));
-    }
-    let dims = (1..=ndims)
-        .map(|i| word(i).map(|d| d as usize))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| LoadError::format(path, "file too short for its IDX header"))?;
-    Ok((magic, dims, &bytes[4 + 4 * ndims..]))
-}
-
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, LoadError> {
-    let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    let mut raw = Vec::new();
-    file.take(MAX_BYTES + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| LoadError::io(path, e))?;
-    let mut out = Vec::new();
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::GzDecoder::new(raw.as_slice())
-            .take(MAX_BYTES + 1)
-            .read_to_end(&mut out)
-            .map_err(|e| LoadError::format(path, format!("gzip: {e}")))?;
-    } else {
-        out = raw;
-    }
-    if out.len() as u64 > MAX_BYTES {
-        return Err(LoadError::format(path, "file larger than 1 GiB"));
-    }
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn idx(magic: u32, dims: &[u32], body: &[u8]) -> Vec<u8> {
-        let mut v = magic.to_be_bytes().to_vec();
-        for d in dims {
-            v.extend_from_slice(&d.to_be_bytes());
+    /// How many images carry each label (index = label); `None` without labels.
+    /// The vector covers at least every label present and every named class.
+    pub fn label_counts(&self) -> Option<Vec<usize>> {
+        let labels = self.labels.as_ref()?;
+        let max = labels.iter().copied().max().map_or(0, |m| m as usize + 1);
+        let named = self.class_names.as_ref().map_or(0, Vec::len);
+        let mut counts = vec![0usize; max.max(named)];
+        for &l in labels {
+            counts[l as usize] += 1;
         }
-        v.extend_from_slice(body);
-        v
+        Some(counts)
     }
 
-    #[test]
-    fn reads_images_and_labels_and_rejects_truncation() {
-        let dir = tempfile::tempdir().unwrap();
-        let img = dir.path().join("img.idx");
-        let lab = dir.path().join("lab.idx");
-        std::fs::write(&img, idx(IDX_IMAGES, &[2, 2, 2], &[0, 255, 0, 0, 51, 0, 0, 0])).unwrap();
-        std::fs::write(&lab, idx(IDX_LABELS, &[2], &[3, 9])).unwrap();
-        let d = load_dataset(&img, Some(&lab)).unwrap();
-        assert_eq!((d.len(), d.height, d.width), (2, 2, 2));
-        assert_eq!(d.image(0), &[0.0, 1.0, 0.0, 0.0]);
-        assert!((d.image(1)[0] - 0.2).abs() < 1e-6);
-        assert_eq!(d.label(1), Some(9));
-        std::fs::write(&img, idx(IDX_IMAGES, &[3, 2, 2], &[0; 8])).unwrap();
-        let e = load_dataset(&img, None).unwrap_err().to_string();
-        assert!(e.contains("3 images") && e.contains("img.idx"), "{e}");
+    /// The images in `range` (clamped to the dataset), with their labels.
+    pub fn subset(&self, range: Range<usize>) -> Dataset {
+        let n = self.len();
+        let start = range.start.min(n);
+        let end = range.end.clamp(start, n);
+        let per = self.height * self.width;
+        Dataset {
+            images: self.images[start * per..end * per].to_vec(),
+            height: self.height,
+            width: self.width,
+            labels: self.labels.as_ref().map(|l| l[start..end].to_vec()),
+            class_names: self.class_names.clone(),
+            source: format!("{} [{start}..{end}]", self.source),
+        }
+    }
+}
+
+/// Opens a dataset of any supported format, by extension or, failing that, by magic bytes.
+///
+/// * IDX (`*-images-idx3-ubyte`, raw or `.gz`); labels from the matching `*-labels-idx1-ubyte` next to it.
+/// * CSV (`label,pixel0..pixel783` as on Kaggle, or pixels only); `.csv.gz` too.
+/// * `.npy` / `.npz`. For an `.npz`, `file.npz:train` picks `x_train`/`y_train`; the default is the test split
+///   if present (see [`npy`]).
+/// * MATLAB `.mat` (Level 5, compressed or not); labels from a sibling `*labels*.mat`.
+/// * PNG/JPEG/BMP of one digit, or a folder of them, converted MNIST-style (see [`image`]).
+///
+/// `labels` overrides any labels found in or next to the file (IDX1, `.npy`, `.mat`, or text with one integer per
+/// line); its count must match the images.
+pub fn load_dataset(path: &Path, labels: Option<&Path>) -> Result<Dataset, LoadError> {
+    let (file, npz_split) = npy::split_npz_selector(path);
+    let mut ds = if file.is_dir() {
+        image::read_folder(&file)?
+    } else {
+        match Format::of(&file)? {
+            Format::Idx => idx::read(&file, labels)?,
+            Format::Csv => csv::read(&file)?,
+            Format::Npy => npy::read_npy_file(&file, labels)?,
+            Format::Npz => npy::read_npz(&file, npz_split.as_deref(), labels)?,
+            Format::Mat => mat::read(&file, labels)?,
+            Format::Image => image::read_file(&file)?,
+        }
+    };
+    if let Some(labels_path) = labels {
+        let found = load_labels(labels_path)?;
+        attach_labels(&mut ds, found, labels_path)?;
+    }
+    Ok(ds)
+}
+
+/// `samples: N`, `shape: HxW` and the label counts on one line (`labels: 0:980 1:1135 …` or `labels: none`).
+pub fn summary(ds: &Dataset) -> String {
+    let labels = match ds.label_counts() {
+        None => "none".to_string(),
+        Some(counts) => counts
+            .iter()
+            .enumerate()
+            .map(|(label, n)| format!("{label}:{n}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    };
+    format!(
+        "samples: {}\nshape: {}x{}\nlabels: {labels}\n",
+        ds.len(),
+        ds.height,
+        ds.width
+    )
+}
+
+/// Replaces the labels of `ds` with `labels` read from `labels_path`, checking the count.
+pub(crate) fn attach_labels(ds: &mut Dataset, labels: Vec<u8>, labels_path: &Path) -> Result<(), LoadError> {
+    if labels.len() != ds.len() {
+        return Err(LoadError::format(
+            labels_path,
+            format!("{} labels for {} images (from {})", labels.len(), ds.len(), ds.source),
+        ));
+    }
+    ds.labels = Some(labels);
+    ds.source = format!("{} + labels {}", ds.source, file_name(labels_path));
+    Ok(())
+}
+
+/// The file name of `path` for messages.
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// Fashion-MNIST class names if the path (file or folder name) says "fashion".
+pub(crate) fn class_names_for(path: &Path) -> Option<Vec<String>> {
+    let text = path.to_string_lossy().to_ascii_lowercase();
+    text.contains("fashion")
+        .then(|| FASHION_CLASSES.iter().map(|s| s.to_string()).collect())
+}
+
+/// The formats [`load_dataset`] recognises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Idx,
+    Csv,
+    Npy,
+    Npz,
+    Mat,
+    Image,
+}
+
+impl Format {
+    fn of(path: &Path) -> Result<Format, LoadError> {
+        let name = file_name(path).to_ascii_lowercase();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+        let by_ext = match ext {
+            "csv" | "txt" => Some(Format::Csv),
+            "npy" => Some(Format::Npy),
+            "npz" => Some(Format::Npz),
+            "mat" => Some(Format::Mat),
+            "png" | "jpg" | "jpeg" | "bmp" => Some(Format::Image),
+            _ if name.contains("idx") => Some(Format::Idx),
+            _ => None,
+        };
+        if let Some(format) = by_ext {
+            return Ok(format);
+        }
+        let head = bytes::head(path, 16)?;
+        let magic = bytes::sniff(&head);
+        magic.ok_or_else(|| {
+            LoadError::format(
+                path,
+                "unknown data format: expected IDX (*-idx3-ubyte[.gz]), .csv, .npy, .npz, .mat, \
+                 .png/.jpg/.bmp or a folder of images",
+            )
+        })
     }
 }

@@ -1,0 +1,8 @@
+//! Fuzzes the csv reader through `load_dataset` on a file named `data.csv`.
+#![no_main]
+
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::load_as("data.csv", data);
+});
