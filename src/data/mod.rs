@@ -3,6 +3,7 @@
 //! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
 mod bytes;
+mod choose;
 pub mod csv;
 pub mod idx;
 pub mod image;
@@ -16,6 +17,7 @@ use std::path::Path;
 
 use crate::error::LoadError;
 
+pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
 pub use labels::load_labels;
 pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 
