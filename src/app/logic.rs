@@ -9,9 +9,11 @@ use super::rules;
 use super::state::{Predictions, Session, Settings};
 use super::{Command, LrpApp};
 use crate::data::Dataset;
+use crate::data::choose_preprocess;
 use crate::data::preprocess::Preprocess;
 use crate::heatmap::{export, side_by_side, upscale_nearest};
 use crate::lrp::{Method, Target};
+use crate::model::LoadedModel;
 use crate::model::Model;
 
 /// A dialog that closes faster than this never showed: no portal or dialog service is running.
@@ -73,8 +75,11 @@ impl LrpApp {
             }
             Command::SetPreprocess(spec) => match spec.parse::<Preprocess>() {
                 Ok(p) => {
-                    self.settings.preprocess = spec;
+                    self.settings.preprocess = spec.clone();
                     self.session.preprocess = p;
+                    self.session.preprocess_given = Some(spec);
+                    self.session.preprocess_source = Some(crate::data::PreprocessSource::Given);
+                    self.remember_preprocess(&p);
                     self.rebuild_plan();
                     self.request_predictions();
                     self.request_explain();
@@ -102,7 +107,7 @@ impl LrpApp {
     pub fn handle_result(&mut self, result: JobResult) {
         match result {
             JobResult::ModelLoaded { path, result } => match result {
-                Ok(loaded) => self.model_loaded(path, loaded.model, loaded.notes),
+                Ok(loaded) => self.model_loaded(path, loaded),
                 Err(e) => self.session.error(format!("could not open the model: {e}")),
             },
             JobResult::DataLoaded { path, labels, result } => match result {
@@ -167,11 +172,12 @@ impl LrpApp {
         }
     }
 
-    pub(super) fn model_loaded(&mut self, path: PathBuf, model: Model, notes: Vec<String>) {
+    pub(super) fn model_loaded(&mut self, path: PathBuf, loaded: LoadedModel) {
         let s = &mut self.session;
-        s.layer = model.layers().len();
-        s.model = Some(Arc::new(model));
-        s.model_notes = notes;
+        s.layer = loaded.model.layers().len();
+        s.model = Some(Arc::new(loaded.model));
+        s.model_notes = loaded.notes;
+        s.model_metadata = loaded.metadata;
         s.model_path = Some(path.clone());
         s.result = None;
         s.target = None;
@@ -197,30 +203,43 @@ impl LrpApp {
         self.request_explain();
     }
 
-    /// Uses the persisted preprocessing if it fits the model and data, else suggests one.
+    /// Remembers a preprocessing chosen by the user next to the model file (`<model>.preprocess`).
+    fn remember_preprocess(&mut self, p: &Preprocess) {
+        if let Some(path) = self.session.model_path.clone().filter(|p| p.is_file()) {
+            match crate::data::write_sidecar(&path, p) {
+                Ok(()) => self.session.info(format!(
+                    "preprocessing {p} remembered in {}",
+                    crate::data::sidecar_path(&path).display()
+                )),
+                Err(e) => self.session.info(format!("preprocessing {p} not remembered: {e}")),
+            }
+        }
+    }
+
+    /// The preprocessing for the current model and data: given in this run, else remembered for the model
+    /// (sidecar, file metadata), else implied by the input size.
     fn fit_preprocess(&mut self) {
         let (Some(model), Some(data)) = (&self.session.model, &self.session.dataset) else {
             return;
         };
-        let fits = |p: &Preprocess| (data.height + 2 * p.pad) * (data.width + 2 * p.pad) == model.input_len();
-        if let Ok(p) = self.settings.preprocess.parse::<Preprocess>()
-            && !self.settings.preprocess.is_empty()
-            && fits(&p)
-        {
-            self.session.preprocess = p;
-            return;
-        }
-        match Preprocess::suggest(model.input_len(), data.height, data.width) {
-            Some(p) => {
+        let path = self.session.model_path.clone().unwrap_or_default();
+        match choose_preprocess(
+            self.session.preprocess_given.as_deref(),
+            &path,
+            &self.session.model_metadata,
+            model.input_len(),
+            data.height,
+            data.width,
+        ) {
+            Ok((p, source)) => {
                 self.session.preprocess = p;
+                self.session.preprocess_source = Some(source);
                 self.settings.preprocess = p.to_string();
             }
-            None => self.session.error(format!(
-                "the {}x{} samples do not fit the model input {:?}",
-                data.height,
-                data.width,
-                model.input_shape()
-            )),
+            Err(e) => {
+                self.session.preprocess_source = None;
+                self.session.error(e.to_string());
+            }
         }
     }
 

@@ -115,7 +115,14 @@ impl LrpApp {
 
     /// Installs a model built in memory, as if it had been loaded from `path`.
     pub fn set_model(&mut self, model: crate::model::Model, path: PathBuf) {
-        self.model_loaded(path, model, Vec::new());
+        self.model_loaded(
+            path,
+            crate::model::LoadedModel {
+                model,
+                notes: Vec::new(),
+                metadata: Default::default(),
+            },
+        );
     }
 
     /// Installs samples held in memory, as if loaded from `path`.

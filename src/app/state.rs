@@ -164,9 +164,15 @@ pub struct Session {
     pub model: Option<Arc<Model>>,
     pub model_path: Option<PathBuf>,
     pub model_notes: Vec<String>,
+    /// Key/value metadata of the model file (e.g. its preprocessing spec).
+    pub model_metadata: std::collections::BTreeMap<String, String>,
     pub dataset: Option<Arc<Dataset>>,
     pub data_path: Option<PathBuf>,
     pub preprocess: Preprocess,
+    /// Where the preprocessing came from, shown next to it.
+    pub preprocess_source: Option<crate::data::PreprocessSource>,
+    /// A spec the user gave in this run (command line or the window); it wins over everything remembered.
+    pub preprocess_given: Option<String>,
     /// Rule of every layer of the model (LRP methods); empty for the gradient baselines.
     pub plan: Vec<LayerRule>,
     /// Why the current rules cannot be used, if they cannot.

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the headless commands. `anyhow` with context lives at this edge.
 
+mod eval;
 mod explain;
 mod info;
 mod train;
@@ -48,6 +49,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Train an MLP or a small CNN on labelled samples and write it as ONNX.
     Train(train::TrainArgs),
+    /// Accuracy of a model on labelled samples, or pixel-flipping faithfulness of rules (--faithfulness).
+    Eval(eval::EvalArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Train(args)) => train::run(args),
+        Some(Command::Eval(args)) => eval::run(args),
     }
 }
 

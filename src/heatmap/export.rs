@@ -57,6 +57,30 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     }
 }
 
+/// Writes `bytes` to a temporary file next to `path`, then renames it over `path` (replacing it: the caller has
+/// decided that is wanted, e.g. `--force`). Readers never see a half-written file.
+pub fn write_atomic_replace(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let io = |source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
+}
+
 /// PNG bytes of an image.
 pub fn png_bytes(path: &Path, img: &RgbaImage) -> Result<Vec<u8>, ExportError> {
     let mut buf = std::io::Cursor::new(Vec::new());

@@ -64,6 +64,9 @@ pub fn sample_browser_ui(
         }
     });
     preprocess_ui(ui, settings, view, &mut commands);
+    if let Some(source) = &session.preprocess_source {
+        ui.label(RichText::new(format!("preprocessing {source}")).small().weak());
+    }
     let visible = visible_samples(settings, session);
     ui.label(RichText::new(format!("{} shown", visible.len())).small());
     ui.separator();
