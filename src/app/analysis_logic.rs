@@ -78,10 +78,8 @@ impl LrpApp {
     /// Applies the results of the analysis jobs (stale ones are dropped).
     pub(super) fn handle_analysis_result(&mut self, result: JobResult) {
         match result {
-            JobResult::Compared(r) => {
-                if r.generation == self.session.compare_generation {
-                    self.session.compare = Some(Arc::new(r));
-                }
+            JobResult::Compared(r) if r.generation == self.session.compare_generation => {
+                self.session.compare = Some(Arc::new(r));
             }
             JobResult::Faithfulness { generation, result } => {
                 if generation != self.session.faith_generation {
@@ -192,7 +190,8 @@ impl LrpApp {
 
     fn export_compare(&mut self) {
         let (Some(grid), Some((h, w))) = (self.session.compare.clone(), self.session.input_size()) else {
-            self.session.error("nothing to export yet: compute the comparison grid first");
+            self.session
+                .error("nothing to export yet: compute the comparison grid first");
             return;
         };
         let scale = self.settings.export_scale.clamp(1, 64);
@@ -224,7 +223,8 @@ impl LrpApp {
         let second = match rules::method_for_choice(&self.settings.faith_rule, self.session.preprocess.box_bounds()) {
             Ok(m) => m,
             Err(e) => {
-                self.session.error(format!("faithfulness: second rule {:?}: {e}", self.settings.faith_rule));
+                self.session
+                    .error(format!("faithfulness: second rule {:?}: {e}", self.settings.faith_rule));
                 return;
             }
         };

@@ -177,10 +177,7 @@ pub fn cell_images(
     let scales = cell_scales(&maps, shared);
     maps.iter()
         .zip(scales)
-        .map(|(m, s)| {
-            m.as_ref()
-                .map(|m| heatmap::relevance_image(m, width, height, s, cmap))
-        })
+        .map(|(m, s)| m.as_ref().map(|m| heatmap::relevance_image(m, width, height, s, cmap)))
         .collect()
 }
 

@@ -56,8 +56,14 @@ impl ExportKind {
 #[derive(Clone, Debug)]
 pub enum ExportData {
     Image(RgbaImage),
-    Array { values: Vec<f32>, shape: Vec<usize> },
-    Csv { values: Vec<f32>, width: usize },
+    Array {
+        values: Vec<f32>,
+        shape: Vec<usize>,
+    },
+    Csv {
+        values: Vec<f32>,
+        width: usize,
+    },
     /// Text written as is (e.g. the faithfulness curves as CSV).
     Text(String),
 }
