@@ -30,7 +30,7 @@ pub fn ledger_panel_ui(ui: &mut egui::Ui, session: &Session) {
     }
     ui.label(
         egui::RichText::new(
-            "per layer, output → input: relevance arriving (out), leaving (in), leak = out − in, and the parts of \
+            "per layer, from the output to the input: relevance arriving (out), leaving (in), leak = out − in, and the parts of \
              the leak absorbed by the bias and by the stabiliser (ε and norm rules)",
         )
         .small()
@@ -59,10 +59,8 @@ fn row_ui(ui: &mut egui::Ui, model: &crate::model::Model, session: &Session, row
     let kind = model.layers().get(row.layer).map_or("?", |l| l.kind().name());
     ui.label(format!("{} {kind}", row.layer));
     ui.label(session.plan.get(row.layer).map_or("—".to_string(), |r| r.to_string()));
-    ui.label(fmt_num(row.relevance_out as f32))
-        .accessible_name(format!("ledger out of layer {}", row.layer));
-    ui.label(fmt_num(row.relevance_in as f32))
-        .accessible_name(format!("ledger in of layer {}", row.layer));
+    ui.label(fmt_num(row.relevance_out as f32));
+    ui.label(fmt_num(row.relevance_in as f32));
     ui.label(fmt_num(row.leak() as f32));
     ui.label(part(row.bias));
     ui.label(part(row.stabilizer));
@@ -70,6 +68,6 @@ fn row_ui(ui: &mut egui::Ui, model: &crate::model::Model, session: &Session, row
         ui.weak("—");
     } else {
         let text = row.warnings.iter().map(warning_text).collect::<Vec<_>>().join("; ");
-        ui.colored_label(ui.visuals().error_fg_color, format!("⚠ {text}"));
+        ui.colored_label(ui.visuals().error_fg_color, format!("warning: {text}"));
     }
 }
