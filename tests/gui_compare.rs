@@ -368,8 +368,11 @@ fn a_conditional_heatmap_equals_the_direct_computation() {
     f.harness.get_by_label(&format!("gallery sample {best}"));
 }
 
-/// A canvas with strokes from `points` pairs (canvas pixels).
-fn drawn(strokes: &[((f32, f32), (f32, f32))]) -> Vec<f32> {
+/// A straight stroke between two canvas points.
+type Segment = ((f32, f32), (f32, f32));
+
+/// A canvas with these strokes (canvas pixels).
+fn drawn(strokes: &[Segment]) -> Vec<f32> {
     let mut c = vec![0.0; CANVAS_SIDE * CANVAS_SIDE];
     for &(a, b) in strokes {
         lrp_explorer::ui::draw_panel::stroke(&mut c, a, b, 1.5, false);
