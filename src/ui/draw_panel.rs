@@ -141,10 +141,10 @@ mod tests {
     #[test]
     fn a_stroke_inks_its_path_and_the_eraser_removes_it() {
         let mut c = vec![0.0; CANVAS_SIDE * CANVAS_SIDE];
-        stroke(&mut c, (5.0, 14.0), (20.0, 14.0), 1.0, false);
+        stroke(&mut c, (5.5, 14.5), (20.5, 14.5), 1.0, false);
         assert_eq!(c[14 * CANVAS_SIDE + 10], 1.0);
         assert_eq!(c[2 * CANVAS_SIDE + 10], 0.0);
-        stroke(&mut c, (5.0, 14.0), (20.0, 14.0), 2.0, true);
+        stroke(&mut c, (5.5, 14.5), (20.5, 14.5), 2.0, true);
         assert_eq!(c[14 * CANVAS_SIDE + 10], 0.0);
     }
 }
