@@ -263,6 +263,9 @@ fn faithfulness_curves_report_the_aopc_of_the_current_rule() {
         .collect();
     assert!(max_diff(&faith.curves[0].values, &mean) < 1e-3);
     assert!((faith.curves[0].aopc - aopc(&mean)).abs() < 1e-3);
+    for c in faith.curves.iter() {
+        eprintln!("AOPC {} = {:.4}", c.label, c.aopc);
+    }
     // A relevance order removes evidence faster than a random one.
     assert!(faith.curves[0].aopc > faith.curves[2].aopc);
     f.harness.get_by_label(&format!(

@@ -274,6 +274,11 @@ impl LrpApp {
         };
         let method = match self.current_method(&model) {
             Ok(m @ Method::Lrp(_)) => m,
+            // A recompute under a baseline just leaves the conditional heatmap out.
+            Ok(_) | Err(_) if !gallery => {
+                self.session.conditional = None;
+                return;
+            }
             Ok(_) => {
                 self.session
                     .error("conditional heatmaps need LRP rules, not a gradient baseline");
