@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -13,27 +13,6 @@ use lrp_explorer::app::{Command, JobRunner, LrpApp, Settings};
 use lrp_explorer::lrp::{InitRelevance, LayerRule, Method, Rule, Target, explain};
 use ndarray::{ArrayD, IxDyn};
 
-/// Writes the 8 fixture digits (labels 7 2 1 0 4 1 4 9) as IDX image and label files.
-fn write_idx(dir: &Path) -> (PathBuf, PathBuf) {
-    let images = common::read_f32(common::fixtures().join("inputs/images_flat.npy"));
-    let labels = common::read_i64(common::fixtures().join("inputs/labels.npy"));
-    let mut img = 2051u32.to_be_bytes().to_vec();
-    for d in [8u32, 28, 28] {
-        img.extend_from_slice(&d.to_be_bytes());
-    }
-    img.extend(images.iter().map(|&v| (v * 255.0).round() as u8));
-    let mut lab = 2049u32.to_be_bytes().to_vec();
-    lab.extend_from_slice(&8u32.to_be_bytes());
-    lab.extend(labels.iter().map(|&l| l as u8));
-    let (ip, lp) = (
-        dir.join("digits-images-idx3-ubyte"),
-        dir.join("digits-labels-idx1-ubyte"),
-    );
-    std::fs::write(&ip, img).unwrap();
-    std::fs::write(&lp, lab).unwrap();
-    (ip, lp)
-}
-
 struct Fixture {
     harness: Harness<'static, LrpApp>,
     dir: tempfile::TempDir,
@@ -42,7 +21,7 @@ struct Fixture {
 /// The app with the fixture `cnn` and the 8 digits, opened through the same commands as the menu.
 fn open_fixture(model: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let (images, labels) = write_idx(dir.path());
+    let (images, labels) = common::write_idx(dir.path());
     let settings = Settings {
         export_dir: dir.path().to_path_buf(),
         export_scale: 4,
@@ -357,7 +336,7 @@ fn settings_survive_a_restart() {
 #[test]
 fn the_worker_thread_answers_over_the_channel() {
     let dir = tempfile::tempdir().unwrap();
-    let (images, labels) = write_idx(dir.path());
+    let (images, labels) = common::write_idx(dir.path());
     let mut runner = JobRunner::threaded(egui::Context::default()).unwrap();
     assert!(runner.submit(lrp_explorer::app::Job::LoadData {
         path: images,

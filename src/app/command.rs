@@ -39,4 +39,26 @@ pub enum Command {
     /// Recompute with the current settings (initial relevance changed, …).
     Recompute,
     ClearMessages,
+    /// Explain the target rather than this class (`None`: the target alone).
+    SetContrast(Option<usize>),
+    /// Compute the comparison grid for the current sample and settings.
+    RunCompare,
+    /// Export the comparison grid as one PNG.
+    ExportCompare,
+    /// Compute the faithfulness curves in the background.
+    RunFaithfulness,
+    /// Export the faithfulness curves as CSV.
+    ExportFaithfulness,
+    /// Stop the running faithfulness and gallery jobs.
+    CancelAnalysis,
+    /// Show the conditional heatmap of one unit at a stepper position, and its gallery.
+    SelectUnit {
+        position: usize,
+        unit: usize,
+    },
+    ClearUnit,
+    /// The canvas changed (28×28 raw intensities): it becomes the current sample.
+    Draw(Vec<f32>),
+    /// Back to the loaded samples.
+    StopDrawing,
 }

@@ -10,9 +10,15 @@ use std::time::Instant;
 use image::RgbaImage;
 use ndarray::{ArrayD, Axis, IxDyn};
 
+use super::analysis::{
+    ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, run_conditional,
+    run_faithfulness, run_gallery,
+};
+use super::compare::{CompareRequest, CompareResult, run_compare};
 use super::state::{ExplainResult, Predictions, argmax};
 use crate::data::preprocess::Preprocess;
 use crate::data::{Dataset, load_dataset};
+use crate::eval::conservation_ledger;
 use crate::heatmap::export;
 use crate::lrp::{InitRelevance, Method, Target, explain};
 use crate::model::{LoadedModel, Model, softmax_rows};
@@ -50,8 +56,16 @@ impl ExportKind {
 #[derive(Clone, Debug)]
 pub enum ExportData {
     Image(RgbaImage),
-    Array { values: Vec<f32>, shape: Vec<usize> },
-    Csv { values: Vec<f32>, width: usize },
+    Array {
+        values: Vec<f32>,
+        shape: Vec<usize>,
+    },
+    Csv {
+        values: Vec<f32>,
+        width: usize,
+    },
+    /// Text written as is (e.g. the faithfulness curves as CSV).
+    Text(String),
 }
 
 /// An explanation to compute.
@@ -64,6 +78,8 @@ pub struct ExplainRequest {
     pub input: Vec<f32>,
     pub method: Method,
     pub target: Target,
+    /// Explain "the target rather than this class" (`Target::Contrast`).
+    pub contrast: Option<usize>,
     pub init: InitRelevance,
 }
 
@@ -91,6 +107,14 @@ pub enum Job {
         kind: DialogKind,
         suggested_name: String,
     },
+    /// The comparison grid (one job for every cell).
+    Compare(CompareRequest),
+    /// Pixel-flipping curves, cancellable through the request's progress.
+    Faithfulness(FaithRequest),
+    /// The input heatmap of one unit's relevance.
+    Conditional(ConditionalRequest),
+    /// The samples where one unit receives the most relevance.
+    Gallery(GalleryRequest),
 }
 
 /// The answer to a [`Job`].
@@ -120,6 +144,19 @@ pub enum JobResult {
         path: Option<PathBuf>,
         duration_ms: f64,
     },
+    Compared(CompareResult),
+    Faithfulness {
+        generation: u64,
+        result: Result<FaithResult, String>,
+    },
+    Conditional {
+        generation: u64,
+        result: Result<ConditionalResult, String>,
+    },
+    Gallery {
+        generation: u64,
+        result: Result<GalleryResult, String>,
+    },
 }
 
 /// Runs jobs: on worker threads (the app) or inline (tests).
@@ -134,6 +171,7 @@ enum Mode {
     Threaded {
         explain_tx: Sender<Job>,
         io_tx: Sender<Job>,
+        analysis_tx: Sender<Job>,
         results_tx: Sender<JobResult>,
         results_rx: Receiver<JobResult>,
         ctx: egui::Context,
@@ -148,16 +186,18 @@ impl JobRunner {
         }
     }
 
-    /// Starts the worker threads `lrp-explain` (explanations, the latest request wins) and `lrp-io`
-    /// (files, predictions, exports). `ctx` is repainted when a result arrives.
+    /// Starts the worker threads `lrp-explain` (explanations, the latest request wins), `lrp-io`
+    /// (files, predictions, exports) and `lrp-analysis` (comparison grid, faithfulness, conditional heatmaps). `ctx` is repainted when a result arrives.
     pub fn threaded(ctx: egui::Context) -> std::io::Result<Self> {
         let (results_tx, results_rx) = channel();
         let explain_tx = spawn_worker("lrp-explain", results_tx.clone(), ctx.clone())?;
         let io_tx = spawn_worker("lrp-io", results_tx.clone(), ctx.clone())?;
+        let analysis_tx = spawn_worker("lrp-analysis", results_tx.clone(), ctx.clone())?;
         Ok(JobRunner {
             mode: Mode::Threaded {
                 explain_tx,
                 io_tx,
+                analysis_tx,
                 results_tx,
                 results_rx,
                 ctx,
@@ -188,11 +228,15 @@ impl JobRunner {
             Mode::Threaded {
                 explain_tx,
                 io_tx,
+                analysis_tx,
                 results_tx,
                 ctx,
                 ..
             } => match job {
                 Job::Explain(_) => explain_tx.send(job).is_ok(),
+                Job::Compare(_) | Job::Faithfulness(_) | Job::Conditional(_) | Job::Gallery(_) => {
+                    analysis_tx.send(job).is_ok()
+                }
                 Job::Dialog { kind, suggested_name } => {
                     spawn_dialog(kind, suggested_name, results_tx.clone(), ctx.clone()).is_ok()
                 }
@@ -218,6 +262,22 @@ fn spawn_worker(name: &str, results: Sender<JobResult>, ctx: egui::Context) -> s
             if matches!(job, Job::Explain(_)) {
                 while let Ok(next) = rx.try_recv() {
                     job = next;
+                }
+            }
+            // Likewise a newer grid or conditional heatmap replaces a queued one.
+            if matches!(job, Job::Compare(_) | Job::Conditional(_)) {
+                let mut rest = Vec::new();
+                while let Ok(next) = rx.try_recv() {
+                    if std::mem::discriminant(&next) == std::mem::discriminant(&job) {
+                        job = next;
+                    } else {
+                        rest.push(next);
+                    }
+                }
+                for other in rest {
+                    if results.send(execute(other)).is_err() {
+                        return;
+                    }
                 }
             }
             if results.send(execute(job)).is_err() {
@@ -292,6 +352,19 @@ pub fn execute(job: Job) -> JobResult {
             path: None,
             duration_ms: 0.0,
         },
+        Job::Compare(req) => JobResult::Compared(run_compare(&req)),
+        Job::Faithfulness(req) => JobResult::Faithfulness {
+            generation: req.generation,
+            result: run_faithfulness(&req),
+        },
+        Job::Conditional(req) => JobResult::Conditional {
+            generation: req.generation,
+            result: run_conditional(&req),
+        },
+        Job::Gallery(req) => JobResult::Gallery {
+            generation: req.generation,
+            result: run_gallery(&req),
+        },
     }
 }
 
@@ -300,6 +373,7 @@ fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), String>
         ExportData::Image(img) => export::save_png(path, img),
         ExportData::Array { values, shape } => export::save_npy(path, values, shape),
         ExportData::Csv { values, width } => export::save_csv(path, values, *width),
+        ExportData::Text(text) => export::write_new_atomic(path, text.as_bytes()),
     };
     r.map_err(|e| e.to_string())
 }
@@ -322,8 +396,24 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
         )
     })?;
     let start = Instant::now();
-    let e = explain(model, &x, &req.method, &req.target, req.init).map_err(|e| e.to_string())?;
+    let target = match (req.contrast, &req.target) {
+        (None, t) => t.clone(),
+        (Some(against), Target::Class(class)) => Target::Contrast { class: *class, against },
+        (Some(against), _) => {
+            let logits = model.logits(&x).map_err(|e| e.to_string())?;
+            let class = argmax(&logits.row(0).to_vec());
+            Target::Contrast { class, against }
+        }
+    };
+    let e = explain(model, &x, &req.method, &target, req.init).map_err(|e| e.to_string())?;
     let duration_ms = start.elapsed().as_secs_f64() * 1e3;
+    let ledger = match &req.method {
+        Method::Lrp(c) => c
+            .resolve(model)
+            .map(|plan| conservation_ledger(model, &e, &plan, 0))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let probabilities = softmax_rows(&e.logits).iter().copied().collect();
     let totals = e.layer_totals().row(0).to_vec();
     Ok(ExplainResult {
@@ -336,6 +426,8 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
         activations: e.activations.iter().map(flat).collect(),
         totals,
         duration_ms,
+        ledger,
+        contrast: req.contrast,
     })
 }
 

@@ -100,6 +100,7 @@ impl LrpApp {
             }
             Command::Recompute => self.request_explain(),
             Command::ClearMessages => self.session.messages.clear(),
+            other => self.run_analysis_command(other),
         }
     }
 
@@ -169,6 +170,7 @@ impl LrpApp {
                     }
                 },
             },
+            other => self.handle_analysis_result(other),
         }
     }
 
@@ -181,6 +183,12 @@ impl LrpApp {
         s.model_path = Some(path.clone());
         s.result = None;
         s.target = None;
+        s.contrast = None;
+        s.compare = None;
+        s.faith = None;
+        s.unit = None;
+        s.conditional = None;
+        s.gallery = None;
         self.settings.remember_model(path);
         self.fit_preprocess();
         self.rebuild_plan();
@@ -193,6 +201,8 @@ impl LrpApp {
         self.session.dataset = Some(Arc::new(dataset));
         self.session.data_path = Some(path.clone());
         self.session.result = None;
+        self.session.compare = None;
+        self.session.gallery = None;
         self.settings.remember_data(path, labels);
         if self.settings.sample >= count {
             self.settings.sample = 0;
@@ -275,7 +285,7 @@ impl LrpApp {
     }
 
     /// The method of the current choice and table.
-    fn current_method(&self, model: &Model) -> Result<Method, String> {
+    pub(super) fn current_method(&self, model: &Model) -> Result<Method, String> {
         if rules::is_baseline(&self.settings.rule_choice) {
             return rules::method_for_choice(&self.settings.rule_choice, self.session.preprocess.box_bounds());
         }
@@ -291,14 +301,14 @@ impl LrpApp {
 
     /// Sends the current sample, rules and class to the explain worker; older answers will be dropped.
     pub(super) fn request_explain(&mut self) {
-        let (Some(model), Some(data)) = (self.session.model.clone(), self.session.dataset.clone()) else {
+        let Some(model) = self.session.model.clone() else {
             return;
         };
-        let sample = self.settings.sample;
-        if sample >= data.len() {
+        let Some((sample, input)) = self.current_input() else {
             return;
-        }
+        };
         self.session.generation += 1;
+        self.session.compare_stale = true;
         let method = match self.current_method(&model) {
             Ok(m) => m,
             Err(e) => {
@@ -306,10 +316,6 @@ impl LrpApp {
                 return;
             }
         };
-        let input = self
-            .session
-            .preprocess
-            .apply_one(data.image(sample), data.height, data.width);
         let target = self.session.target.map_or(Target::Predicted, Target::Class);
         self.submit(Job::Explain(ExplainRequest {
             generation: self.session.generation,
@@ -318,8 +324,10 @@ impl LrpApp {
             input,
             method,
             target,
+            contrast: self.session.contrast,
             init: self.settings.init.into(),
         }));
+        self.request_conditional(false);
     }
 
     fn request_predictions(&mut self) {
@@ -338,19 +346,25 @@ impl LrpApp {
 
     /// A file name describing the current result, e.g. `cnn_s12_c7_epsilon_plus_flat_heatmap.png`.
     fn export_name(&self, kind: ExportKind) -> String {
-        let model = self.session.model.as_ref().map_or("model", |m| m.name());
-        let class = self.session.result.as_ref().map_or(0, |r| r.target);
         let what = match kind {
             ExportKind::HeatmapPng => "heatmap",
             ExportKind::SideBySidePng => "digit_heatmap",
             ExportKind::RelevanceNpy | ExportKind::RelevanceCsv => "relevance",
         };
-        let raw = format!(
-            "{model}_s{}_c{class}_{}_{what}.{}",
-            self.settings.sample,
-            self.settings.rule_choice,
-            kind.extension()
-        );
+        format!("{}_{what}.{}", self.export_stem(), kind.extension())
+    }
+
+    /// The start of export names: model, sample, class (and contrast) and rule, file-name safe.
+    pub(super) fn export_stem(&self) -> String {
+        let model = self.session.model.as_ref().map_or("model", |m| m.name());
+        let class = self.session.result.as_ref().map_or(0, |r| r.target);
+        let contrast = self.session.contrast.map_or(String::new(), |b| format!("_vs{b}"));
+        let sample = if self.session.canvas.is_some() {
+            "drawn".to_string()
+        } else {
+            format!("s{}", self.settings.sample)
+        };
+        let raw = format!("{model}_{sample}_c{class}{contrast}_{}", self.settings.rule_choice);
         raw.chars()
             .map(|c| {
                 if c.is_ascii_alphanumeric() || "._-".contains(c) {

@@ -1,6 +1,9 @@
 //! The desktop window: [`LrpApp`] polls the workers, draws the panels, then applies the panels' [`Command`]s.
 
+pub mod analysis;
+mod analysis_logic;
 pub mod command;
+pub mod compare;
 pub mod jobs;
 pub mod logic;
 pub mod render;

@@ -5,11 +5,17 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::analysis::{ConditionalResult, FaithResult, GalleryResult, Progress};
+use super::compare::CompareResult;
 use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
+use crate::eval::LedgerRow;
 use crate::heatmap::{Colormap, Normalization};
 use crate::lrp::{InitRelevance, LayerRule};
 use crate::model::Model;
+
+/// Side of the drawing canvas (MNIST size).
+pub const CANVAS_SIDE: usize = 28;
 
 /// How many recently opened files the menu keeps.
 pub const RECENT_LEN: usize = 8;
@@ -62,6 +68,56 @@ pub struct Settings {
     /// Output bars show logits instead of probabilities.
     pub show_logits: bool,
     pub dark_mode: bool,
+    /// The view in the centre of the window.
+    pub tab: CentralTab,
+    /// Comparison grid: one colour scale for every cell (else each cell its own).
+    pub compare_shared: bool,
+    /// Comparison grid: one rule (the current choice) across samples instead of every rule on one sample.
+    pub compare_across_samples: bool,
+    /// Comparison grid: how many samples in the "across samples" direction.
+    pub compare_count: usize,
+    /// Faithfulness: the rule compared with the current one (a picker spec).
+    pub faith_rule: String,
+    /// Faithfulness: how many samples from the first (1 = the current sample only).
+    pub faith_samples: usize,
+    /// Faithfulness: steps and the fraction removed at the last step.
+    pub faith_steps: usize,
+    pub faith_fraction: f32,
+    /// Drawing: brush radius in canvas pixels.
+    pub brush_radius: f32,
+}
+
+/// The view in the centre of the window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CentralTab {
+    #[default]
+    Explain,
+    Compare,
+    Ledger,
+    Faithfulness,
+    Draw,
+}
+
+impl CentralTab {
+    /// Every tab, in display order.
+    pub const ALL: [CentralTab; 5] = [
+        CentralTab::Explain,
+        CentralTab::Compare,
+        CentralTab::Ledger,
+        CentralTab::Faithfulness,
+        CentralTab::Draw,
+    ];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            CentralTab::Explain => "Explain",
+            CentralTab::Compare => "Compare",
+            CentralTab::Ledger => "Ledger",
+            CentralTab::Faithfulness => "Faithfulness",
+            CentralTab::Draw => "Draw",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -85,6 +141,15 @@ impl Default for Settings {
             sort_neurons: true,
             show_logits: false,
             dark_mode: true,
+            tab: CentralTab::Explain,
+            compare_shared: false,
+            compare_across_samples: false,
+            compare_count: 8,
+            faith_rule: "gradient".into(),
+            faith_samples: 1,
+            faith_steps: 20,
+            faith_fraction: 0.2,
+            brush_radius: 1.2,
         }
     }
 }
@@ -123,6 +188,10 @@ pub struct ExplainResult {
     pub totals: Vec<f32>,
     /// Wall time of `explain`, in milliseconds.
     pub duration_ms: f64,
+    /// The conservation ledger, output layer first (empty for the gradient baselines).
+    pub ledger: Vec<LedgerRow>,
+    /// The class explained against (`Target::Contrast`), if any.
+    pub contrast: Option<usize>,
 }
 
 impl ExplainResult {
@@ -191,6 +260,27 @@ pub struct Session {
     pub messages: Vec<Message>,
     /// Jobs sent and not yet answered.
     pub pending: usize,
+    /// Explain "the target rather than this class".
+    pub contrast: Option<usize>,
+    /// The comparison grid, when computed.
+    pub compare: Option<Arc<CompareResult>>,
+    pub compare_generation: u64,
+    /// The grid no longer matches the sample, rules or class.
+    pub compare_stale: bool,
+    /// The faithfulness curves, when computed.
+    pub faith: Option<Arc<FaithResult>>,
+    pub faith_generation: u64,
+    /// The running faithfulness job.
+    pub faith_progress: Option<Arc<Progress>>,
+    /// The unit `(stepper position, unit)` whose conditional heatmap is shown.
+    pub unit: Option<(usize, usize)>,
+    pub unit_generation: u64,
+    pub conditional: Option<Arc<ConditionalResult>>,
+    pub gallery: Option<GalleryResult>,
+    /// The running gallery job.
+    pub gallery_progress: Option<Arc<Progress>>,
+    /// The drawing canvas (28×28 raw intensities, ink = 1), when drawing.
+    pub canvas: Option<Vec<f32>>,
 }
 
 impl Session {
@@ -220,10 +310,19 @@ impl Session {
         self.dataset.as_ref().map_or(0, |d| d.len())
     }
 
-    /// `(height, width)` of the model input image: the dataset's size plus padding.
+    /// `(height, width)` of the model input image: the dataset's (or the canvas') size plus padding.
     pub fn input_size(&self) -> Option<(usize, usize)> {
+        let (h, w) = self.raw_size()?;
+        Some((h + 2 * self.preprocess.pad, w + 2 * self.preprocess.pad))
+    }
+
+    /// `(height, width)` of the raw samples: the canvas while drawing, else the dataset's.
+    pub fn raw_size(&self) -> Option<(usize, usize)> {
+        if self.canvas.is_some() {
+            return Some((CANVAS_SIDE, CANVAS_SIDE));
+        }
         let d = self.dataset.as_ref()?;
-        Some((d.height + 2 * self.preprocess.pad, d.width + 2 * self.preprocess.pad))
+        Some((d.height, d.width))
     }
 
     /// The predicted class of sample `i`, from the background predictions.

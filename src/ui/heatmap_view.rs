@@ -38,10 +38,14 @@ pub fn heatmap_view_ui(
     let label = session.dataset.as_ref().and_then(|d| d.label(settings.sample));
     let titles = [
         match label {
+            _ if session.canvas.is_some() => "Drawn digit".to_string(),
             Some(l) => format!("Input #{} (label {l})", settings.sample),
             None => format!("Input #{}", settings.sample),
         },
-        format!("Relevance for class {class}"),
+        match result.and_then(|r| r.contrast) {
+            Some(against) => format!("Relevance for class {class} rather than {against}"),
+            None => format!("Relevance for class {class}"),
+        },
         "Overlay".to_string(),
     ];
     let textures: [&TextureHandle; 3] = [&tex.digit, &tex.heat, &tex.overlay];

@@ -64,22 +64,30 @@ pub fn layer_panel_ui(
     ui.label(format!("vs. output {} ({leak:+.2} %)", fmt_num(output_total)));
     let shape = model.shape_at(selected);
     if shape.len() == 3 {
-        channels_ui(ui, settings, session, view, selected);
+        commands.extend(channels_ui(ui, settings, session, view, selected));
     } else {
         ui.checkbox(&mut settings.sort_neurons, "sort by relevance");
         neurons_ui(ui, result, selected, settings.sort_neurons);
     }
+    commands.extend(super::unit_panel::unit_picker_ui(ui, session, selected));
     ui.add_space(4.0);
     totals_ui(ui, model, result, selected);
     commands
 }
 
-fn channels_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: &mut ViewCache, layer: usize) {
+fn channels_ui(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    session: &Session,
+    view: &mut ViewCache,
+    layer: usize,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
     let Some(maps) = view.channels(ui.ctx(), settings, session, layer) else {
-        return;
+        return commands;
     };
     ui.label(
-        egui::RichText::new("per channel: relevance | activation")
+        egui::RichText::new("per channel: relevance | activation (click a channel for its conditional heatmap)")
             .small()
             .weak(),
     );
@@ -92,7 +100,19 @@ fn channels_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: 
                 ui.vertical(|ui| {
                     ui.horizontal(|ui| {
                         ui.spacing_mut().item_spacing.x = 2.0;
-                        ui.add(egui::Image::new(&m.relevance).fit_to_exact_size(Vec2::splat(size)));
+                        let r = ui
+                            .add(
+                                egui::Image::new(&m.relevance)
+                                    .fit_to_exact_size(Vec2::splat(size))
+                                    .sense(egui::Sense::click()),
+                            )
+                            .accessible_name(format!("channel {ch} relevance"));
+                        if r.clicked() {
+                            commands.push(Command::SelectUnit {
+                                position: layer,
+                                unit: ch,
+                            });
+                        }
                         ui.add(egui::Image::new(&m.activation).fit_to_exact_size(Vec2::splat(size)));
                     });
                     ui.label(egui::RichText::new(format!("ch {ch} Σ {}", fmt_num(m.total))).small());
@@ -102,6 +122,7 @@ fn channels_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: 
                 }
             }
         });
+    commands
 }
 
 fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: bool) {

@@ -1,9 +1,13 @@
 //! The panels of the window, one file each. Panels read the session, may edit display settings, and return
 //! [`Command`]s for everything else.
 
+pub mod compare_panel;
+pub mod draw_panel;
 pub mod export_panel;
+pub mod faithfulness_panel;
 pub mod heatmap_view;
 pub mod layer_panel;
+pub mod ledger_panel;
 pub mod menu_bar;
 pub mod output_panel;
 pub mod rules_panel;
@@ -11,11 +15,12 @@ pub mod sample_browser;
 pub mod status_bar;
 pub mod textures;
 pub mod theme;
+pub mod unit_panel;
 
 pub use textures::ViewCache;
 
 use crate::app::Command;
-use crate::app::state::{Session, Settings};
+use crate::app::state::{CentralTab, Session, Settings};
 
 /// The whole window: menu, status bar, sample browser (left), rules and export (right), views (centre).
 pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
@@ -45,21 +50,45 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         });
     egui::CentralPanel::default().show(ui, |ui| {
         commands.extend(messages_ui(ui, session));
+        ui.horizontal(|ui| {
+            for tab in CentralTab::ALL {
+                ui.selectable_value(&mut settings.tab, tab, tab.title())
+                    .accessible_name(format!("{} tab", tab.title()));
+            }
+        });
+        ui.separator();
         let width = ui.available_width();
         egui::ScrollArea::vertical()
             .id_salt("central_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.set_max_width(width);
-                commands.extend(heatmap_view::heatmap_view_ui(ui, settings, session, view));
-                ui.add_space(6.0);
-                ui.separator();
-                ui.columns(2, |cols| {
-                    commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
-                    commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
-                });
+                match settings.tab {
+                    CentralTab::Explain => commands.extend(explain_tab_ui(ui, settings, session, view)),
+                    CentralTab::Compare => {
+                        commands.extend(compare_panel::compare_panel_ui(ui, settings, session, view))
+                    }
+                    CentralTab::Ledger => ledger_panel::ledger_panel_ui(ui, session),
+                    CentralTab::Faithfulness => {
+                        commands.extend(faithfulness_panel::faithfulness_panel_ui(ui, settings, session))
+                    }
+                    CentralTab::Draw => commands.extend(draw_panel::draw_panel_ui(ui, settings, session, view)),
+                }
             });
     });
+    commands
+}
+
+/// Digit | heatmap | overlay, the output and the layers, and the conditional heatmap of a chosen unit.
+fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+    let mut commands = heatmap_view::heatmap_view_ui(ui, settings, session, view);
+    ui.add_space(6.0);
+    ui.separator();
+    ui.columns(2, |cols| {
+        commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
+        commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+    });
+    commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
     commands
 }
 

@@ -86,14 +86,40 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
                 format!("class {}: {}", bar.argument, fmt_num(bar.value as f32))
             })));
         });
-    if plot.response.clicked()
+    let secondary = plot.response.secondary_clicked();
+    let shift = ui.input(|i| i.modifiers.shift);
+    if (plot.response.clicked() || secondary)
         && let Some(pos) = plot.response.interact_pointer_pos()
     {
         let x = plot.transform.value_from_position(pos).x.round();
         if x >= 0.0 && (x as usize) < values.len() {
-            commands.push(Command::SelectClass(Some(x as usize)));
+            // Right- or shift-click: "why the target rather than this class".
+            if secondary || shift {
+                commands.push(Command::SetContrast(Some(x as usize)));
+            } else {
+                commands.push(Command::SelectClass(Some(x as usize)));
+            }
         }
     }
+    ui.horizontal(|ui| {
+        ui.label("Rather than:");
+        let mut contrast = session.contrast;
+        let text = contrast.map_or("— (no contrast)".to_string(), |c| format!("class {c}"));
+        egui::ComboBox::from_id_salt("contrast_with")
+            .selected_text(text)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut contrast, None, "— (no contrast)");
+                for c in 0..values.len() {
+                    ui.selectable_value(&mut contrast, Some(c), format!("class {c}"));
+                }
+            })
+            .response
+            .accessible_name("contrast with")
+            .on_hover_text("explain why the target rather than this class (or right-click a bar)");
+        if contrast != session.contrast {
+            commands.push(Command::SetContrast(contrast));
+        }
+    });
     ui.horizontal_wrapped(|ui| {
         ui.label("Explain:");
         if ui

@@ -58,6 +58,12 @@ pub struct ViewCache {
     pub path_text: String,
     /// Text of the export folder field.
     pub export_dir_text: Option<String>,
+    /// The comparison grid's textures and selection.
+    pub compare: super::compare_panel::CompareCache,
+    /// The conditional heatmap's texture.
+    pub unit: super::unit_panel::UnitCache,
+    /// The drawing tool.
+    pub draw: super::draw_panel::DrawState,
 }
 
 /// An egui image of an RGBA picture.

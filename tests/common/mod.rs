@@ -146,3 +146,24 @@ pub fn stored_layers(dir: &Path) -> Vec<(usize, PathBuf)> {
     out.sort();
     out
 }
+
+/// Writes the 8 fixture digits (labels 7 2 1 0 4 1 4 9) as IDX image and label files.
+pub fn write_idx(dir: &Path) -> (PathBuf, PathBuf) {
+    let images = read_f32(fixtures().join("inputs/images_flat.npy"));
+    let labels = read_i64(fixtures().join("inputs/labels.npy"));
+    let mut img = 2051u32.to_be_bytes().to_vec();
+    for d in [8u32, 28, 28] {
+        img.extend_from_slice(&d.to_be_bytes());
+    }
+    img.extend(images.iter().map(|&v| (v * 255.0).round() as u8));
+    let mut lab = 2049u32.to_be_bytes().to_vec();
+    lab.extend_from_slice(&8u32.to_be_bytes());
+    lab.extend(labels.iter().map(|&l| l as u8));
+    let (ip, lp) = (
+        dir.join("digits-images-idx3-ubyte"),
+        dir.join("digits-labels-idx1-ubyte"),
+    );
+    std::fs::write(&ip, img).unwrap();
+    std::fs::write(&lp, lab).unwrap();
+    (ip, lp)
+}

@@ -1,0 +1,339 @@
+//! Applying the commands and results of the comparison grid, faithfulness curves, conditional heatmaps, contrast
+//! and drawing; queuing their background jobs.
+
+use std::sync::Arc;
+
+use super::analysis::{ConditionalRequest, FaithRequest, GalleryRequest, Progress};
+use super::compare::{self, CompareMode, CompareRequest};
+use super::jobs::{ExportData, Job, JobResult};
+use super::state::CANVAS_SIDE;
+use super::{Command, LrpApp, rules};
+use crate::data::image::mnist_style;
+use crate::eval::FlipSettings;
+use crate::heatmap::{export, upscale_nearest};
+use crate::lrp::{Method, Target};
+
+/// Samples shown in a unit's gallery.
+pub const GALLERY_SIZE: usize = 8;
+
+/// Seed of the random baseline order.
+const RANDOM_SEED: u64 = 7;
+
+impl LrpApp {
+    /// Applies the commands of the analysis panels.
+    pub(super) fn run_analysis_command(&mut self, command: Command) {
+        match command {
+            Command::SetContrast(against) => {
+                self.session.contrast = against;
+                self.request_explain();
+            }
+            Command::RunCompare => self.request_compare(),
+            Command::ExportCompare => self.export_compare(),
+            Command::RunFaithfulness => self.request_faithfulness(),
+            Command::ExportFaithfulness => match &self.session.faith {
+                Some(f) => {
+                    let data = ExportData::Text(f.to_csv());
+                    let name = format!("{}_faithfulness.csv", self.export_stem());
+                    let path = export::unique_path(&self.settings.export_dir.join(name));
+                    self.submit(Job::Export { path, data });
+                }
+                None => self.session.error("no faithfulness curves to export yet"),
+            },
+            Command::CancelAnalysis => {
+                for p in [&self.session.faith_progress, &self.session.gallery_progress]
+                    .into_iter()
+                    .flatten()
+                {
+                    p.request_cancel();
+                }
+            }
+            Command::SelectUnit { position, unit } => {
+                self.session.unit = Some((position, unit));
+                self.session.conditional = None;
+                self.session.gallery = None;
+                self.request_conditional(true);
+            }
+            Command::ClearUnit => {
+                self.session.unit = None;
+                self.session.conditional = None;
+                self.session.gallery = None;
+            }
+            Command::Draw(canvas) => {
+                if canvas.len() == CANVAS_SIDE * CANVAS_SIDE {
+                    self.session.canvas = Some(canvas);
+                    self.request_explain();
+                } else {
+                    self.session.error("the canvas must be 28×28");
+                }
+            }
+            Command::StopDrawing => {
+                self.session.canvas = None;
+                self.session.result = None;
+                self.request_explain();
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies the results of the analysis jobs (stale ones are dropped).
+    pub(super) fn handle_analysis_result(&mut self, result: JobResult) {
+        match result {
+            JobResult::Compared(r) if r.generation == self.session.compare_generation => {
+                self.session.compare = Some(Arc::new(r));
+            }
+            JobResult::Faithfulness { generation, result } => {
+                if generation != self.session.faith_generation {
+                    return;
+                }
+                self.session.faith_progress = None;
+                match result {
+                    Ok(f) => self.session.faith = Some(Arc::new(f)),
+                    Err(e) if e == "cancelled" => self.session.info("faithfulness run cancelled"),
+                    Err(e) => self.session.error(format!("faithfulness: {e}")),
+                }
+            }
+            JobResult::Conditional { generation, result } => {
+                if generation != self.session.unit_generation {
+                    return;
+                }
+                match result {
+                    Ok(c) => self.session.conditional = Some(Arc::new(c)),
+                    Err(e) => self.session.error(format!("conditional heatmap: {e}")),
+                }
+            }
+            JobResult::Gallery { generation, result } => {
+                if generation != self.session.unit_generation {
+                    return;
+                }
+                self.session.gallery_progress = None;
+                match result {
+                    Ok(g) => self.session.gallery = Some(g),
+                    Err(e) if e == "cancelled" => self.session.info("gallery cancelled"),
+                    Err(e) => self.session.error(format!("gallery: {e}")),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The current sample's index and preprocessed input (the drawn digit while drawing).
+    pub(super) fn current_input(&self) -> Option<(usize, Vec<f32>)> {
+        let pre = self.session.preprocess;
+        if let Some(canvas) = &self.session.canvas {
+            let digit = mnist_style(canvas, CANVAS_SIDE, CANVAS_SIDE);
+            return Some((self.settings.sample, pre.apply_one(&digit, CANVAS_SIDE, CANVAS_SIDE)));
+        }
+        let data = self.session.dataset.as_ref()?;
+        let i = self.settings.sample;
+        (i < data.len()).then(|| (i, pre.apply_one(data.image(i), data.height, data.width)))
+    }
+
+    /// The preprocessed samples `range` of the loaded set.
+    fn inputs_of(&self, range: std::ops::Range<usize>) -> Vec<Vec<f32>> {
+        let Some(data) = &self.session.dataset else {
+            return Vec::new();
+        };
+        let pre = self.session.preprocess;
+        range
+            .filter(|&i| i < data.len())
+            .map(|i| pre.apply_one(data.image(i), data.height, data.width))
+            .collect()
+    }
+
+    /// The class target of the current settings (a contrast when one is chosen and the class is known).
+    fn analysis_target(&self) -> Target {
+        let class = self
+            .session
+            .target
+            .or_else(|| self.session.result.as_ref().map(|r| r.target));
+        match (self.session.contrast, self.session.target, class) {
+            (Some(against), _, Some(class)) => Target::Contrast { class, against },
+            (_, Some(c), _) => Target::Class(c),
+            _ => Target::Predicted,
+        }
+    }
+
+    fn request_compare(&mut self) {
+        let Some(model) = self.session.model.clone() else {
+            return;
+        };
+        let Some((sample, input)) = self.current_input() else {
+            return;
+        };
+        self.session.compare_stale = false;
+        self.session.compare_generation += 1;
+        let mode = if self.settings.compare_across_samples && self.session.canvas.is_none() {
+            CompareMode::Samples {
+                spec: self.settings.rule_choice.clone(),
+                count: self.settings.compare_count.clamp(1, 64),
+            }
+        } else {
+            CompareMode::Rules
+        };
+        let count = self.session.sample_count();
+        let bounds = self.session.preprocess.box_bounds();
+        let cells = compare::cells_for(&mode, sample, count.max(sample + 1), bounds, |i| {
+            if i == sample {
+                input.clone()
+            } else {
+                self.inputs_of(i..i + 1).pop().unwrap_or_default()
+            }
+        });
+        self.submit(Job::Compare(CompareRequest {
+            generation: self.session.compare_generation,
+            model,
+            cells,
+            target: self.analysis_target(),
+            init: self.settings.init.into(),
+        }));
+    }
+
+    fn export_compare(&mut self) {
+        let (Some(grid), Some((h, w))) = (self.session.compare.clone(), self.session.input_size()) else {
+            self.session
+                .error("nothing to export yet: compute the comparison grid first");
+            return;
+        };
+        let scale = self.settings.export_scale.clamp(1, 64);
+        let tiles: Vec<_> = compare::cell_images(&grid, w, h, self.settings.compare_shared, self.settings.colormap)
+            .into_iter()
+            .map(|t| t.map(|t| upscale_nearest(&t, scale)))
+            .collect();
+        let columns = (tiles.len() as f64).sqrt().ceil() as usize;
+        let img = compare::grid_image(&tiles, columns, scale * 2);
+        let name = format!("{}_compare.png", self.export_stem());
+        let path = export::unique_path(&self.settings.export_dir.join(name));
+        self.submit(Job::Export {
+            path,
+            data: ExportData::Image(img),
+        });
+    }
+
+    fn request_faithfulness(&mut self) {
+        let Some(model) = self.session.model.clone() else {
+            return;
+        };
+        let current = match self.current_method(&model) {
+            Ok(m) => m,
+            Err(e) => {
+                self.session.error(format!("faithfulness: {e}"));
+                return;
+            }
+        };
+        let second = match rules::method_for_choice(&self.settings.faith_rule, self.session.preprocess.box_bounds()) {
+            Ok(m) => m,
+            Err(e) => {
+                self.session
+                    .error(format!("faithfulness: second rule {:?}: {e}", self.settings.faith_rule));
+                return;
+            }
+        };
+        let n = self.settings.faith_samples.max(1);
+        let inputs = if n == 1 || self.session.canvas.is_some() {
+            self.current_input().map(|(_, x)| vec![x]).unwrap_or_default()
+        } else {
+            self.inputs_of(0..n)
+        };
+        if inputs.is_empty() {
+            return;
+        }
+        if let Some(p) = &self.session.faith_progress {
+            p.request_cancel();
+        }
+        let progress = Arc::new(Progress::default());
+        self.session.faith_generation += 1;
+        self.session.faith_progress = Some(progress.clone());
+        let methods = vec![
+            (self.settings.rule_choice.clone(), current),
+            (self.settings.faith_rule.clone(), second),
+        ];
+        self.submit(Job::Faithfulness(FaithRequest {
+            generation: self.session.faith_generation,
+            model,
+            inputs,
+            methods,
+            target: self.analysis_target(),
+            init: self.settings.init.into(),
+            settings: FlipSettings {
+                steps: self.settings.faith_steps.clamp(1, 200),
+                fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
+                fill: self.session.preprocess.map(0.0),
+            },
+            seed: RANDOM_SEED,
+            progress,
+        }));
+    }
+
+    /// Queues the conditional heatmap of the selected unit (and, with `gallery`, its gallery over the set).
+    pub(super) fn request_conditional(&mut self, gallery: bool) {
+        let (Some((position, unit)), Some(model)) = (self.session.unit, self.session.model.clone()) else {
+            return;
+        };
+        let Some((_, input)) = self.current_input() else {
+            return;
+        };
+        let method = match self.current_method(&model) {
+            Ok(m @ Method::Lrp(_)) => m,
+            // A recompute under a baseline just leaves the conditional heatmap out.
+            Ok(_) | Err(_) if !gallery => {
+                self.session.conditional = None;
+                return;
+            }
+            Ok(_) => {
+                self.session
+                    .error("conditional heatmaps need LRP rules, not a gradient baseline");
+                return;
+            }
+            Err(e) => {
+                self.session.error(e);
+                return;
+            }
+        };
+        let plan = self.session.plan.clone();
+        let target = self.analysis_target();
+        let init = self.settings.init.into();
+        if gallery {
+            self.session.unit_generation += 1;
+        }
+        let generation = self.session.unit_generation;
+        self.submit(Job::Conditional(ConditionalRequest {
+            generation,
+            model: model.clone(),
+            input,
+            method: method.clone(),
+            plan: plan.clone(),
+            position,
+            unit,
+            target: target.clone(),
+            init,
+        }));
+        if gallery {
+            if let Some(p) = &self.session.gallery_progress {
+                p.request_cancel();
+            }
+            let progress = Arc::new(Progress::default());
+            self.session.gallery_progress = Some(progress.clone());
+            let inputs = self.inputs_of(0..self.session.sample_count());
+            // The gallery ranks each sample's own explanation of its class: a fixed class or the prediction.
+            let target = match target {
+                Target::Class(c) | Target::Contrast { class: c, .. } if self.session.target.is_some() => {
+                    Target::Class(c)
+                }
+                _ => Target::Predicted,
+            };
+            self.submit(Job::Gallery(GalleryRequest {
+                generation,
+                model,
+                inputs,
+                method,
+                plan,
+                position,
+                unit,
+                target,
+                init,
+                top: GALLERY_SIZE,
+                progress,
+            }));
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! The "Faithfulness" tab: pixel-flipping curves (target logit vs fraction removed) for the current rule, a second
+//! rule and the random baseline, with AOPC; computed in the background with progress and Cancel; CSV export.
+
+use egui::Color32;
+use egui_plot::{Legend, Line, Plot};
+
+use super::fmt_num;
+use crate::app::Command;
+use crate::app::rules::{BASELINES, PRESETS, SINGLE_RULES};
+use crate::app::state::{Session, Settings};
+
+const COLORS: [Color32; 3] = [
+    Color32::from_rgb(230, 120, 40),
+    Color32::from_rgb(80, 150, 230),
+    Color32::from_gray(150),
+];
+
+/// The faithfulness tab.
+pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+    let mut commands = Vec::new();
+    ui.heading("Faithfulness (pixel flipping)");
+    ui.label(
+        egui::RichText::new(
+            "most relevant pixels first are set to the background value; a faithful explanation makes the target \
+             logit drop fast (large AOPC). Random order is the baseline.",
+        )
+        .small()
+        .weak(),
+    );
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("current rule: {}", settings.rule_choice));
+        ui.label("versus");
+        egui::ComboBox::from_id_salt("faith_rule")
+            .selected_text(&settings.faith_rule)
+            .show_ui(ui, |ui| {
+                for c in PRESETS.iter().chain(&SINGLE_RULES).chain(&BASELINES) {
+                    ui.selectable_value(&mut settings.faith_rule, c.spec.to_string(), c.spec);
+                }
+            })
+            .response
+            .accessible_name("second rule");
+    });
+    ui.horizontal_wrapped(|ui| {
+        let n = session.sample_count().max(1);
+        ui.add(
+            egui::DragValue::new(&mut settings.faith_samples)
+                .range(1..=n)
+                .prefix("samples: "),
+        )
+        .on_hover_text("1: the current sample; more: the first N samples of the set")
+        .accessible_name("faithfulness samples");
+        ui.add(
+            egui::DragValue::new(&mut settings.faith_steps)
+                .range(1..=200)
+                .prefix("steps: "),
+        )
+        .accessible_name("faithfulness steps");
+        ui.add(egui::Slider::new(&mut settings.faith_fraction, 0.01..=1.0).text("fraction removed"))
+            .accessible_name("fraction removed");
+    });
+    ui.horizontal(|ui| {
+        let running = session.faith_progress.is_some();
+        if ui.add_enabled(!running, egui::Button::new("Run")).clicked() {
+            commands.push(Command::RunFaithfulness);
+        }
+        if let Some(p) = &session.faith_progress {
+            let (done, total) = p.counts();
+            ui.add(
+                egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                    .text(format!("{done} / {total} samples"))
+                    .desired_width(220.0),
+            );
+            if ui.button("Cancel").clicked() {
+                commands.push(Command::CancelAnalysis);
+            }
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        if ui
+            .add_enabled(session.faith.is_some(), egui::Button::new("Export CSV"))
+            .clicked()
+        {
+            commands.push(Command::ExportFaithfulness);
+        }
+    });
+    let Some(f) = &session.faith else {
+        ui.weak("press Run to compute the curves");
+        return commands;
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!("over {} sample(s) · AOPC:", f.samples));
+        for (c, color) in f.curves.iter().zip(COLORS) {
+            ui.colored_label(color, format!("{} {}", c.label, fmt_num(c.aopc)));
+        }
+    });
+    Plot::new("faithfulness_plot")
+        .height(260.0)
+        .legend(Legend::default())
+        .x_axis_label("fraction removed")
+        .y_axis_label("target logit")
+        .show(ui, |p| {
+            for (c, color) in f.curves.iter().zip(COLORS) {
+                let points: Vec<[f64; 2]> = f
+                    .removed
+                    .iter()
+                    .zip(&c.values)
+                    .map(|(&x, &y)| [f64::from(x), f64::from(y)])
+                    .collect();
+                p.line(Line::new(format!("{} (AOPC {})", c.label, fmt_num(c.aopc)), points).color(color));
+            }
+        });
+    commands
+}
