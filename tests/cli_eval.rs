@@ -129,3 +129,15 @@ fn faithfulness_rules_beat_the_random_baseline() {
         .unwrap();
     assert!(!again.status.success());
 }
+
+#[test]
+fn bundled_defaults_reach_their_stated_accuracy() {
+    let out = stdout_of(&mut bin().arg("eval"));
+    let acc: f64 = out
+        .strip_prefix("accuracy: ")
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(acc >= 0.97, "bundled CNN: {out}");
+    assert!(out.starts_with("accuracy: 0.9745 (1949/2000)"), "{out}");
+}

@@ -41,7 +41,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
     if let Some(path) = data {
         let labels = args.labels.or_else(|| crate::app::labels_next_to(&path));
         let ds = crate::data::load_dataset(&path, labels.as_deref())?;
-        print!("{}", crate::data::summary(&ds));
+        println!("{}", crate::data::summary(&ds).trim_end());
     }
     Ok(())
 }
