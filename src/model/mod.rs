@@ -40,6 +40,8 @@ pub struct Model {
     output: OutputActivation,
     /// Per layer, weight matrices derived on first use by the rules.
     derived: Vec<DerivedWeights>,
+    /// `(first layer, count)` of NaN or infinite weights and biases, found once when the model is built.
+    non_finite: Option<(usize, usize)>,
 }
 
 impl Model {
@@ -69,12 +71,14 @@ impl Model {
             shapes.push(output);
         }
         let derived = vec![DerivedWeights::default(); layers.len()];
+        let non_finite = count_non_finite(&layers);
         Ok(Model {
             name: name.into(),
             layers,
             shapes,
             output,
             derived,
+            non_finite,
         })
     }
 
@@ -131,23 +135,8 @@ impl Model {
 
     /// Errors if any weight or bias is NaN or infinite: such a model cannot be explained.
     pub fn check_finite(&self) -> Result<(), ModelError> {
-        let mut first = None;
-        let mut count = 0;
-        for (index, layer) in self.layers.iter().enumerate() {
-            let (w, b) = match layer {
-                Layer::Dense(d) => (d.weight.iter().collect::<Vec<_>>(), d.bias.as_ref()),
-                Layer::Conv2d(c) => (c.weight.iter().collect::<Vec<_>>(), c.bias.as_ref()),
-                _ => continue,
-            };
-            let bad = w.into_iter().filter(|v| !v.is_finite()).count()
-                + b.map_or(0, |b| b.iter().filter(|v| !v.is_finite()).count());
-            if bad > 0 {
-                first.get_or_insert(index);
-                count += bad;
-            }
-        }
-        match first {
-            Some(layer) => Err(ModelError::NonFinite { layer, count }),
+        match self.non_finite {
+            Some((layer, count)) => Err(ModelError::NonFinite { layer, count }),
             None => Ok(()),
         }
     }
@@ -166,6 +155,34 @@ impl Model {
             _ => None,
         }
     }
+}
+
+/// `(first layer, count)` of weights and biases that are NaN or infinite.
+fn count_non_finite(layers: &[Layer]) -> Option<(usize, usize)> {
+    let mut first = None;
+    let mut count = 0;
+    for (index, layer) in layers.iter().enumerate() {
+        let bad = match layer {
+            Layer::Dense(d) => {
+                d.weight.iter().filter(|v| !v.is_finite()).count()
+                    + d.bias
+                        .as_ref()
+                        .map_or(0, |b| b.iter().filter(|v| !v.is_finite()).count())
+            }
+            Layer::Conv2d(c) => {
+                c.weight.iter().filter(|v| !v.is_finite()).count()
+                    + c.bias
+                        .as_ref()
+                        .map_or(0, |b| b.iter().filter(|v| !v.is_finite()).count())
+            }
+            _ => 0,
+        };
+        if bad > 0 {
+            first.get_or_insert(index);
+            count += bad;
+        }
+    }
+    first.map(|layer| (layer, count))
 }
 
 /// Store weights in standard (row-major, contiguous) layout so kernels can take slices.
