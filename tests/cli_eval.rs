@@ -132,7 +132,7 @@ fn faithfulness_rules_beat_the_random_baseline() {
 
 #[test]
 fn bundled_defaults_reach_their_stated_accuracy() {
-    let out = stdout_of(&mut bin().arg("eval"));
+    let out = stdout_of(bin().arg("eval"));
     let acc: f64 = out
         .strip_prefix("accuracy: ")
         .and_then(|r| r.split_whitespace().next())
