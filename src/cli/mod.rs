@@ -1,6 +1,7 @@
 //! The command line: argument parsing and the headless commands. `anyhow` with context lives at this edge.
 
 mod explain;
+mod export;
 mod info;
 mod train;
 
@@ -46,6 +47,8 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Explain the samples of an .npy file and write the input relevance as .npy.
     Explain(explain::ExplainArgs),
+    /// Explain many samples of a dataset and write one PNG each (plus raw relevance and an index), on all cores.
+    Export(export::ExportArgs),
     /// Train an MLP or a small CNN on labelled samples and write it as ONNX.
     Train(train::TrainArgs),
 }
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Export(args)) => export::run(args),
         Some(Command::Train(args)) => train::run(args),
     }
 }
