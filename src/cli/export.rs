@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -90,6 +90,13 @@ pub enum RawArg {
 }
 
 pub fn run(args: ExportArgs) -> Result<()> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    for &signal in signal_hook::consts::TERM_SIGNALS {
+        // A second Ctrl-C exits at once; the first only raises the flag the export polls between chunks.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&cancel))
+            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&cancel)))
+            .context("installing the Ctrl-C handler")?;
+    }
     let method: Method = args.rule.parse()?;
     let target = parse_export_target(&args.target)?;
     let shard = parse_shard(&args.shard)?;
@@ -131,13 +138,6 @@ pub fn run(args: ExportArgs) -> Result<()> {
         overlay_opacity: DEFAULT_OVERLAY_OPACITY,
     };
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    for &signal in signal_hook::consts::TERM_SIGNALS {
-        // A second Ctrl-C exits at once; the first only raises the flag the export polls between chunks.
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&cancel))
-            .and_then(|_| signal_hook::flag::register(signal, Arc::clone(&cancel)))
-            .context("installing the Ctrl-C handler")?;
-    }
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(0);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} samples  {per_sec}  eta {eta}") {
@@ -147,6 +147,9 @@ pub fn run(args: ExportArgs) -> Result<()> {
     } else {
         ProgressBar::hidden()
     };
+    if cancel.load(Ordering::SeqCst) {
+        bail!("interrupted before the export started; nothing written");
+    }
     let started = Instant::now();
     let progress = |done: usize, total: usize| {
         bar.set_length(total as u64);
