@@ -117,7 +117,7 @@ impl ExportJob {
     fn picture_size(&self) -> Result<(usize, usize), ExportError> {
         let (h, w) = self.preprocess.output_size(self.dataset.height, self.dataset.width);
         let input_len = self.model.input_len();
-        if h * w == 0 || input_len % (h * w) != 0 {
+        if h * w == 0 || !input_len.is_multiple_of(h * w) {
             return Err(ExportError::InputSize {
                 height: h,
                 width: w,

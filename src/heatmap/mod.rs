@@ -24,7 +24,7 @@ pub const DEFAULT_OVERLAY_OPACITY: f32 = 0.85;
 /// `(relevance summed over channels, input averaged over channels)`.
 /// `None` if the lengths differ or are not a multiple of `per`.
 pub fn pixel_maps(relevance: &[f32], input: &[f32], per: usize) -> Option<(Vec<f32>, Vec<f32>)> {
-    if per == 0 || relevance.len() % per != 0 || relevance.len() != input.len() {
+    if per == 0 || !relevance.len().is_multiple_of(per) || relevance.len() != input.len() {
         return None;
     }
     let channels = relevance.len() / per;
