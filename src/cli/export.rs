@@ -63,7 +63,8 @@ pub struct ExportArgs {
     #[arg(long)]
     pub force: bool,
     /// `i/n`: export every n-th selected sample starting at the i-th (0-based), for job arrays. The index is then
-    /// `index_<i>of<n>.csv`, so shards can share a folder (pass --force to all but the first).
+    /// `index_<i>of<n>.csv`, so shards can share a folder (pass --force when it may already hold another shard's
+    /// files).
     #[arg(long, default_value = "0/1")]
     pub shard: String,
 }
@@ -155,9 +156,9 @@ pub fn run(args: ExportArgs) -> Result<()> {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     };
-    let summary =
-        export_batch(&job, &progress, &cancel).with_context(|| format!("exporting to {}", args.out.display()))?;
+    let result = export_batch(&job, &progress, &cancel);
     bar.finish_and_clear();
+    let summary = result.with_context(|| format!("exporting to {}", args.out.display()))?;
     let secs = started.elapsed().as_secs_f64();
     if summary.cancelled {
         bail!(
