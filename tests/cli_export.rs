@@ -319,3 +319,28 @@ fn ctrl_c_leaves_complete_files_and_a_matching_index() {
         assert_eq!(image::open(out.join(name)).unwrap().width(), 112, "{name} is complete");
     }
 }
+
+#[test]
+fn library_reports_progress_per_chunk_and_stops_when_cancelled() {
+    use lrp_explorer::export::{ExportJob, export_batch};
+    use std::sync::Mutex;
+    use std::sync::atomic::AtomicBool;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = write_digits(&tmp.path().join("data"), true);
+    let model = lrp_explorer::model::load(&cnn()).unwrap().model;
+    let ds = load_dataset(&data, None).unwrap();
+    let method: Method = "epsilon_plus_flat".parse().unwrap();
+    let mut job = ExportJob::new(model, ds, Default::default(), method, tmp.path().join("out"));
+    job.chunk_size = 3;
+    let calls = Mutex::new(Vec::new());
+    let progress = |done: usize, total: usize| calls.lock().unwrap().push((done, total));
+    let summary = export_batch(&job, &progress, &AtomicBool::new(false)).unwrap();
+    assert_eq!((summary.selected, summary.written, summary.cancelled), (8, 8, false));
+    assert_eq!(*calls.lock().unwrap(), [(0, 8), (3, 8), (6, 8), (8, 8)]);
+
+    job.out_dir = tmp.path().join("cancelled");
+    let summary = export_batch(&job, &|_, _| {}, &AtomicBool::new(true)).unwrap();
+    assert_eq!((summary.written, summary.cancelled), (0, true));
+    assert!(index_rows(&summary.index_path).is_empty());
+    assert!(names(&job.out_dir, ".png").is_empty());
+}
