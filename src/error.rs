@@ -124,6 +124,30 @@ pub enum ExportError {
     Exists { path: PathBuf },
     #[error("{path}: cannot encode: {message}")]
     Encode { path: PathBuf, message: String },
+    #[error("{path}: the folder is not empty; refusing to write into it without --force")]
+    NotEmpty { path: PathBuf },
+    #[error("samples {start}..{end}: out of range, the dataset has {len} samples (indices 0..{len})")]
+    Samples { start: usize, end: usize, len: usize },
+    #[error("shard {index}/{count}: the shard index must be below the shard count, and the count at least 1")]
+    Shard { index: usize, count: usize },
+    #[error("target `true` needs labels, but {data} has none (give them with --labels)")]
+    NoLabels { data: String },
+    #[error("target class {class} is out of range: the model has {classes} outputs")]
+    TargetClass { class: usize, classes: usize },
+    #[error("{height}x{width} samples do not fit the model input {input_shape:?} ({input_len} values)")]
+    InputSize {
+        height: usize,
+        width: usize,
+        input_shape: Vec<usize>,
+        input_len: usize,
+    },
+    #[error("explaining samples {first}..={last}: {source}")]
+    Explain {
+        first: usize,
+        last: usize,
+        #[source]
+        source: LrpError,
+    },
 }
 
 /// A preprocessing spec (`range=<lo>,<hi>;normalize=<mean>,<std>;pad=<n>`) that cannot be used.

@@ -1,7 +1,7 @@
 //! lrp-explorer: Layer-wise Relevance Propagation on small vision networks.
 //!
-//! The engine ([`model`], [`lrp`], [`ops`], [`eval`]), the file formats ([`model`], [`data`]) and the rendering
-//! ([`heatmap`]) know nothing of the GUI; only [`app`] and [`ui`] import egui.
+//! The engine ([`model`], [`lrp`], [`ops`], [`eval`]), the file formats ([`model`], [`data`]), the rendering
+//! ([`heatmap`]) and the batch [`export`] know nothing of the GUI; only [`app`] and [`ui`] import egui.
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,6 +10,7 @@ pub mod cli;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod export;
 pub mod heatmap;
 pub mod lrp;
 pub mod model;

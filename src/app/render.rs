@@ -24,21 +24,8 @@ impl InputMaps {
     /// The maps of `result` for the current dataset size and preprocessing; `None` if they do not fit.
     pub fn of(settings: &Settings, session: &Session, result: &ExplainResult) -> Option<InputMaps> {
         let (height, width) = session.input_size()?;
-        let per = height * width;
-        let relevance_in = result.relevance.first()?;
-        let input_in = result.activations.first()?;
-        if per == 0 || relevance_in.len() % per != 0 || relevance_in.len() != input_in.len() {
-            return None;
-        }
-        let channels = relevance_in.len() / per;
-        let mut relevance = vec![0.0; per];
-        let mut input = vec![0.0; per];
-        for c in 0..channels {
-            for i in 0..per {
-                relevance[i] += relevance_in[c * per + i];
-                input[i] += input_in[c * per + i] / channels as f32;
-            }
-        }
+        let (relevance, input) =
+            heatmap::pixel_maps(result.relevance.first()?, result.activations.first()?, height * width)?;
         let scale = heatmap::scale_for(&relevance, settings.normalization, settings.shared_scale);
         Some(InputMaps {
             width,

@@ -132,7 +132,7 @@ impl Default for Settings {
             colormap: Colormap::Bwr,
             normalization: Normalization::PerImage,
             shared_scale: 1.0,
-            overlay_opacity: 0.85,
+            overlay_opacity: crate::heatmap::DEFAULT_OVERLAY_OPACITY,
             class_filter: None,
             misclassified_only: false,
             sample: 0,

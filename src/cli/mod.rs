@@ -2,6 +2,7 @@
 
 mod eval;
 mod explain;
+mod export;
 mod info;
 mod train;
 
@@ -47,6 +48,8 @@ pub enum Command {
     Info(info::InfoArgs),
     /// Explain the samples of an .npy file and write the input relevance as .npy.
     Explain(explain::ExplainArgs),
+    /// Explain many samples of a dataset and write one PNG each (plus raw relevance and an index), on all cores.
+    Export(export::ExportArgs),
     /// Train an MLP or a small CNN on labelled samples and write it as ONNX.
     Train(train::TrainArgs),
     /// Accuracy of a model on labelled samples, or pixel-flipping faithfulness of rules (--faithfulness).
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
+        Some(Command::Export(args)) => export::run(args),
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Eval(args)) => eval::run(args),
     }

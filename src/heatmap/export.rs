@@ -97,8 +97,31 @@ pub fn save_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
     write_new_atomic(path, &png_bytes(path, img)?)
 }
 
-/// Saves `values` with `shape` as a float32 `.npy`.
-pub fn save_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<(), ExportError> {
+/// Writes `bytes` to a temporary file next to `path`, then renames it over `path` (replacing any old file).
+/// Readers see either the old file or the complete new one, never a partial write.
+pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|source| ExportError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `.npy` bytes of `values` (float32) with `shape`; `path` only names the file in errors.
+pub fn npy_bytes(path: &Path, values: &[f32], shape: &[usize]) -> Result<Vec<u8>, ExportError> {
     let encode = |message: String| ExportError::Encode {
         path: path.into(),
         message,
@@ -106,18 +129,28 @@ pub fn save_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<(), Expo
     let a = ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).map_err(|e| encode(e.to_string()))?;
     let mut buf = Vec::new();
     a.write_npy(&mut buf).map_err(|e| encode(e.to_string()))?;
-    write_new_atomic(path, &buf)
+    Ok(buf)
 }
 
-/// Saves `values` as CSV, `width` numbers per line.
-pub fn save_csv(path: &Path, values: &[f32], width: usize) -> Result<(), ExportError> {
+/// CSV text of `values`, `width` numbers per line.
+pub fn csv_text(values: &[f32], width: usize) -> String {
     let mut text = String::new();
     for row in values.chunks(width.max(1)) {
         let line: Vec<String> = row.iter().map(|v| format!("{v:e}")).collect();
         text.push_str(&line.join(","));
         text.push('\n');
     }
-    write_new_atomic(path, text.as_bytes())
+    text
+}
+
+/// Saves `values` with `shape` as a float32 `.npy`.
+pub fn save_npy(path: &Path, values: &[f32], shape: &[usize]) -> Result<(), ExportError> {
+    write_new_atomic(path, &npy_bytes(path, values, shape)?)
+}
+
+/// Saves `values` as CSV, `width` numbers per line.
+pub fn save_csv(path: &Path, values: &[f32], width: usize) -> Result<(), ExportError> {
+    write_new_atomic(path, csv_text(values, width).as_bytes())
 }
 
 #[cfg(test)]
@@ -135,5 +168,12 @@ mod tests {
         save_npy(&unique_path(&p), &[1.0; 6], &[2, 3]).unwrap();
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 2);
+        replace_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temporary file left"
+        );
     }
 }

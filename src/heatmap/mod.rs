@@ -17,6 +17,28 @@ pub enum Normalization {
     Shared,
 }
 
+/// Opacity of the heatmap in overlays unless the user picks another.
+pub const DEFAULT_OVERLAY_OPACITY: f32 = 0.85;
+
+/// A model input (or its relevance) with `C` channels of `per` pixels, reduced to one picture:
+/// `(relevance summed over channels, input averaged over channels)`.
+/// `None` if the lengths differ or are not a multiple of `per`.
+pub fn pixel_maps(relevance: &[f32], input: &[f32], per: usize) -> Option<(Vec<f32>, Vec<f32>)> {
+    if per == 0 || !relevance.len().is_multiple_of(per) || relevance.len() != input.len() {
+        return None;
+    }
+    let channels = relevance.len() / per;
+    let mut rel = vec![0.0; per];
+    let mut inp = vec![0.0; per];
+    for c in 0..channels {
+        for i in 0..per {
+            rel[i] += relevance[c * per + i];
+            inp[i] += input[c * per + i] / channels as f32;
+        }
+    }
+    Some((rel, inp))
+}
+
 /// Largest absolute finite value (0 for an empty or all-zero slice).
 pub fn max_abs(values: &[f32]) -> f32 {
     values

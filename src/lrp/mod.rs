@@ -87,7 +87,8 @@ impl Explanation {
     }
 }
 
-fn argmax(row: ndarray::ArrayView1<'_, f32>) -> usize {
+/// Index of the largest value (the first one on ties; 0 for an empty row).
+pub fn argmax(row: ndarray::ArrayView1<'_, f32>) -> usize {
     let mut best = 0;
     for (i, &v) in row.iter().enumerate() {
         if v > row[best] {
