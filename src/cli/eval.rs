@@ -216,7 +216,7 @@ fn faithfulness(args: &EvalArgs, p: &Prepared) -> Result<()> {
             let _ = writeln!(csv, "\"{}\",{k},{r},{v}", rule.replace('"', "\"\""));
         }
     }
-    crate::heatmap::export::write_atomic_replace(&out, csv.as_bytes())
+    crate::heatmap::export::replace_atomic(&out, csv.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("curves of {n} samples written to {}", out.display());
     Ok(())

@@ -28,7 +28,8 @@ pub fn unique_path(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_path_buf())
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then links it into place; fails if `path` exists.
+/// Writes `bytes` to a temporary file next to `path`, then links it into place; fails if `path` exists. An
+/// interrupted run never leaves a half-written file under `path` (the link is atomic); the data is not fsynced.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let io = |source| ExportError::Io {
         path: path.to_path_buf(),
@@ -45,7 +46,6 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
         // `hard_link` fails if the target exists, so a file that appeared meanwhile is never replaced.
         std::fs::hard_link(&tmp, path)
     })();
@@ -55,30 +55,6 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists { path: path.into() }),
         Err(e) => Err(io(e)),
     }
-}
-
-/// Writes `bytes` to a temporary file next to `path`, then renames it over `path` (replacing it: the caller has
-/// decided that is wanted, e.g. `--force`). Readers never see a half-written file.
-pub fn write_atomic_replace(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(io)
 }
 
 /// PNG bytes of an image.
@@ -108,7 +84,6 @@ pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
