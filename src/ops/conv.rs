@@ -61,25 +61,50 @@ impl ConvGeometry {
         self.channels * self.height * self.width
     }
 
-    /// For every patch row `k = (c, i, j)` and output position `p = (oy, ox)`: the input index, or `None` in the padding.
+    /// Output columns `ox` whose input column `ox·stride + j − pad_left` lies inside the image, as a range.
     #[inline]
-    fn source(&self, c: usize, i: usize, j: usize, oy: usize, ox: usize) -> Option<usize> {
-        let y = (oy * self.stride[0] + i).checked_sub(self.padding[0])?;
-        let x = (ox * self.stride[1] + j).checked_sub(self.padding[1])?;
-        (y < self.height && x < self.width).then(|| (c * self.height + y) * self.width + x)
+    fn valid_columns(&self, j: usize) -> std::ops::Range<usize> {
+        let (s, pl, w) = (self.stride[1], self.padding[1], self.width);
+        let start = pl.saturating_sub(j).div_ceil(s);
+        // x = ox·s + j − pl < w  ⇔  ox·s < w + pl − j
+        let end = if w + pl > j { (w + pl - j).div_ceil(s) } else { 0 };
+        start.min(self.out_width)..end.min(self.out_width).max(start.min(self.out_width))
     }
 
-    /// im2col of one sample: `cols: [K, P]`.
+    /// Input row of output row `oy` for kernel row `i`, or `None` in the padding.
+    #[inline]
+    fn input_row(&self, i: usize, oy: usize) -> Option<usize> {
+        let y = (oy * self.stride[0] + i).checked_sub(self.padding[0])?;
+        (y < self.height).then_some(y)
+    }
+
+    /// im2col of one sample: `cols: [K, P]` (zero where the window covers padding).
     pub fn im2col(&self, x: &[f32], cols: &mut [f32]) {
         let p = self.positions();
         let [kh, kw] = self.kernel;
+        let (ow, sw) = (self.out_width, self.stride[1]);
         for c in 0..self.channels {
+            let plane = &x[c * self.height * self.width..][..self.height * self.width];
             for i in 0..kh {
                 for j in 0..kw {
                     let row = &mut cols[((c * kh + i) * kw + j) * p..][..p];
+                    let valid = self.valid_columns(j);
                     for oy in 0..self.out_height {
-                        for ox in 0..self.out_width {
-                            row[oy * self.out_width + ox] = self.source(c, i, j, oy, ox).map_or(0.0, |s| x[s]);
+                        let out = &mut row[oy * ow..][..ow];
+                        let Some(y) = self.input_row(i, oy).filter(|_| !valid.is_empty()) else {
+                            out.fill(0.0);
+                            continue;
+                        };
+                        out[..valid.start].fill(0.0);
+                        out[valid.end..].fill(0.0);
+                        let src = &plane[y * self.width..][..self.width];
+                        let x0 = valid.start * sw + j - self.padding[1];
+                        if sw == 1 {
+                            out[valid.clone()].copy_from_slice(&src[x0..x0 + valid.len()]);
+                        } else {
+                            for (k, o) in out[valid.clone()].iter_mut().enumerate() {
+                                *o = src[x0 + k * sw];
+                            }
                         }
                     }
                 }
@@ -92,14 +117,27 @@ impl ConvGeometry {
         x.fill(0.0);
         let p = self.positions();
         let [kh, kw] = self.kernel;
+        let (ow, sw) = (self.out_width, self.stride[1]);
         for c in 0..self.channels {
+            let plane = &mut x[c * self.height * self.width..][..self.height * self.width];
             for i in 0..kh {
                 for j in 0..kw {
                     let row = &cols[((c * kh + i) * kw + j) * p..][..p];
+                    let valid = self.valid_columns(j);
                     for oy in 0..self.out_height {
-                        for ox in 0..self.out_width {
-                            if let Some(s) = self.source(c, i, j, oy, ox) {
-                                x[s] += row[oy * self.out_width + ox];
+                        let Some(y) = self.input_row(i, oy).filter(|_| !valid.is_empty()) else {
+                            continue;
+                        };
+                        let src = &row[oy * ow..][..ow];
+                        let dst = &mut plane[y * self.width..][..self.width];
+                        let x0 = valid.start * sw + j - self.padding[1];
+                        if sw == 1 {
+                            for (d, s) in dst[x0..x0 + valid.len()].iter_mut().zip(&src[valid.clone()]) {
+                                *d += s;
+                            }
+                        } else {
+                            for (k, s) in src[valid.clone()].iter().enumerate() {
+                                dst[x0 + k * sw] += s;
                             }
                         }
                     }
@@ -166,5 +204,53 @@ impl ConvGeometry {
         }
         ArrayD::from_shape_vec(IxDyn(&[n, self.channels, self.height, self.width]), g)
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, self.channels, self.height, self.width])))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// im2col against the definition, for strides and paddings larger than the image.
+    #[test]
+    fn im2col_matches_the_definition_on_awkward_geometries() {
+        for (h, w, k, s, p) in [
+            (5, 4, [3, 2], [1, 1], [1, 2, 0, 1]),
+            (2, 3, [2, 2], [3, 4], [2, 3, 2, 3]),
+            (1, 1, [3, 3], [2, 2], [1; 4]),
+        ] {
+            let Some(g) = ConvGeometry::new(2, h, w, k, s, p) else {
+                continue;
+            };
+            let x: Vec<f32> = (0..2 * h * w).map(|v| v as f32 + 1.0).collect();
+            let mut cols = vec![f32::NAN; g.patch_len() * g.positions()];
+            g.im2col(&x, &mut cols);
+            for c in 0..2 {
+                for i in 0..k[0] {
+                    for j in 0..k[1] {
+                        for oy in 0..g.out_height {
+                            for ox in 0..g.out_width {
+                                let y = (oy * s[0] + i) as isize - p[0] as isize;
+                                let xx = (ox * s[1] + j) as isize - p[1] as isize;
+                                let want = if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < w {
+                                    x[(c * h + y as usize) * w + xx as usize]
+                                } else {
+                                    0.0
+                                };
+                                let got = cols[((c * k[0] + i) * k[1] + j) * g.positions() + oy * g.out_width + ox];
+                                assert_eq!(got, want, "{h}x{w} k{k:?} s{s:?} p{p:?}");
+                            }
+                        }
+                    }
+                }
+            }
+            // col2im is im2col's transpose: <im2col(x), c> = <x, col2im(c)>.
+            let c: Vec<f32> = (0..cols.len()).map(|v| (v % 7) as f32 - 3.0).collect();
+            let mut back = vec![0.0; x.len()];
+            g.col2im(&c, &mut back);
+            let lhs: f32 = cols.iter().zip(&c).map(|(a, b)| a * b).sum();
+            let rhs: f32 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert!((lhs - rhs).abs() < 1e-3, "{lhs} vs {rhs}");
+        }
     }
 }
