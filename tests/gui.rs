@@ -5,7 +5,6 @@ mod common;
 
 use std::path::PathBuf;
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::jobs::JobResult;
 use lrp_explorer::app::state::ExplainResult;
@@ -13,35 +12,13 @@ use lrp_explorer::app::{Command, JobRunner, LrpApp, Settings};
 use lrp_explorer::lrp::{InitRelevance, LayerRule, Method, Rule, Target, explain};
 use ndarray::{ArrayD, IxDyn};
 
-struct Fixture {
-    harness: Harness<'static, LrpApp>,
-    dir: tempfile::TempDir,
-}
+#[path = "common/app_fixture.rs"]
+mod app_fixture;
 
-/// The app with the fixture `cnn` and the 8 digits, opened through the same commands as the menu.
+use app_fixture::{Fixture, result};
+
 fn open_fixture(model: &str) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let (images, labels) = common::write_idx(dir.path());
-    let settings = Settings {
-        export_dir: dir.path().to_path_buf(),
-        export_scale: 4,
-        ..Settings::default()
-    };
-    let mut app = LrpApp::with_runner(settings, JobRunner::inline());
-    app.set_model(common::npz_model(model), PathBuf::from(format!("{model}.npz")));
-    app.run_command(Command::OpenData {
-        path: images,
-        labels: Some(labels),
-    });
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 1000.0])
-        .build_ui_state(|ui, app: &mut LrpApp| app.frame_ui(ui), app);
-    harness.run();
-    Fixture { harness, dir }
-}
-
-fn result(h: &Harness<'_, LrpApp>) -> ExplainResult {
-    (**h.state().session.result.as_ref().expect("an explanation is shown")).clone()
+    app_fixture::open_fixture_with(model, 4, [1400.0, 1000.0])
 }
 
 /// The engine's own answer for fixture sample `i`, to compare with what the window shows.

@@ -4,50 +4,27 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use lrp_explorer::app::Command;
 use lrp_explorer::app::analysis::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::app::compare::GRID_SPECS;
 use lrp_explorer::app::rules::method_for_choice;
-use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab, ExplainResult};
-use lrp_explorer::app::{Command, JobRunner, LrpApp, Settings};
+use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab};
 use lrp_explorer::data::image::mnist_style;
 use lrp_explorer::eval::{FlipOrder, FlipSettings, aopc, conservation_ledger, perturbation_curves};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain, layer_relevance};
 use lrp_explorer::model::Model;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-struct Fixture {
-    harness: Harness<'static, LrpApp>,
-    dir: tempfile::TempDir,
-}
+#[path = "common/app_fixture.rs"]
+mod app_fixture;
+
+use app_fixture::{Fixture, result};
 
 fn open_fixture(model: &str) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let (images, labels) = common::write_idx(dir.path());
-    let settings = Settings {
-        export_dir: dir.path().to_path_buf(),
-        export_scale: 2,
-        ..Settings::default()
-    };
-    let mut app = LrpApp::with_runner(settings, JobRunner::inline());
-    app.set_model(common::npz_model(model), PathBuf::from(format!("{model}.npz")));
-    app.run_command(Command::OpenData {
-        path: images,
-        labels: Some(labels),
-    });
-    let mut harness = Harness::builder()
-        .with_size([1400.0, 1200.0])
-        .build_ui_state(|ui, app: &mut LrpApp| app.frame_ui(ui), app);
-    harness.run();
-    Fixture { harness, dir }
-}
-
-fn result(h: &Harness<'_, LrpApp>) -> ExplainResult {
-    (**h.state().session.result.as_ref().expect("an explanation is shown")).clone()
+    app_fixture::open_fixture_with(model, 2, [1400.0, 1200.0])
 }
 
 /// Fixture sample `i` as a `[1, ...]` batch for `model`.

@@ -202,11 +202,16 @@ fn bad_mat_files_give_clear_errors() {
     let junk = dir.path().join("junk.mat");
     std::fs::write(&junk, vec![7u8; 300]).unwrap();
     let err = weights_mat::load(&junk, Activation::Relu).unwrap_err().to_string();
+    assert!(err.contains("junk.mat") && err.contains("MATLAB Level 5"), "{err}");
+    // A real .mat without W1, W2, …: the error lists what is there.
+    // Found by fuzzing: dimensions whose product overflows made the `.mat` parser panic.
+    let err = weights_mat::load(&weights_dir().join("fuzz_overflow_dims.mat"), Activation::Relu)
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.contains("junk.mat") && err.contains("not a readable MATLAB Level 5 .mat file"),
+        err.contains("fuzz_overflow_dims.mat") && err.contains("too large"),
         "{err}"
     );
-    // A real .mat without W1, W2, …: the error lists what is there.
     let err = weights_mat::load(&weights_dir().join("no_weights.mat"), Activation::Relu)
         .unwrap_err()
         .to_string();

@@ -74,14 +74,17 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, LoadError> {
     labels_from_array(path, array)
 }
 
-/// Parses the file after making it safe for `matfile` (see the module docs).
-fn parse(path: &Path) -> Result<MatFile, LoadError> {
+/// Parses the file after making it safe for `matfile` (see the module docs). Used by every `.mat` reader.
+pub(crate) fn parse(path: &Path) -> Result<MatFile, LoadError> {
     let data = bytes::read_capped(path, bytes::open(path)?, MAX_DECODED_BYTES)?;
     let clean = sanitise(path, &data)?;
     let parsed = std::panic::catch_unwind(|| MatFile::parse(clean.as_slice()));
     match parsed {
         Ok(Ok(mat)) => Ok(mat),
-        Ok(Err(e)) => Err(LoadError::format(path, format!("cannot parse the MATLAB file: {e}"))),
+        Ok(Err(e)) => Err(LoadError::format(
+            path,
+            format!("not a readable MATLAB Level 5 .mat file ({e}); v7.3 (HDF5) files are not supported"),
+        )),
         Err(_) => Err(LoadError::format(path, "the MATLAB parser failed on this file")),
     }
 }

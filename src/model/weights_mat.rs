@@ -7,20 +7,15 @@
 
 use std::path::Path;
 
-use matfile::{MatFile, NumericData};
+use matfile::NumericData;
 
 use super::weights_chain::{Activation, ImportedModel, Matrix, Orientation, RawLayer, build_mlp, vector_len};
 use crate::error::LoadError;
 
 /// Reads an MLP from the `.mat` at `path`, with `activation` between its layers.
 pub fn load(path: &Path, activation: Activation) -> Result<ImportedModel, LoadError> {
-    let file = std::fs::File::open(path).map_err(|e| LoadError::io(path, e))?;
-    let mat = MatFile::parse(std::io::BufReader::new(file)).map_err(|e| {
-        LoadError::format(
-            path,
-            format!("not a readable MATLAB Level 5 .mat file ({e}); v7.3 (HDF5) files are not supported"),
-        )
-    })?;
+    // The same bounded, sanitised parse as the data reader: `matfile` alone can overflow or inflate without limit.
+    let mat = crate::data::mat::parse(path)?;
     let mut weights: Vec<(usize, &matfile::Array)> = vec![];
     let mut biases: Vec<(usize, &matfile::Array)> = vec![];
     let mut ignored = vec![];
