@@ -188,6 +188,23 @@ fn numeric_matrix_ok(
             .filter(|&t| t <= i32::MAX as usize)
             .ok_or_else(|| LoadError::format(path, "a variable's dimensions are too large"))?;
     }
+    // Every sub-element (flags, dimensions, name, real and imaginary parts) must fit inside the variable: `matfile`
+    // rounds sizes up to 8 bytes in 32-bit arithmetic and panics on sizes near 4 GiB.
+    let mut off = 8usize;
+    while off + 8 <= element.len() {
+        let (Some(kind), Some(size)) = (u32_at(element, off), u32_at(element, off + 4)) else {
+            break;
+        };
+        let span = if kind >> 16 != 0 {
+            8
+        } else {
+            8 + (size as usize).div_ceil(8) * 8
+        };
+        if kind >> 16 == 0 && (size as usize) > element.len() - off - 8 {
+            return Err(LoadError::format(path, "a variable's part is larger than the variable"));
+        }
+        off += span;
+    }
     Ok(true)
 }
 
