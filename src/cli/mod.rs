@@ -84,7 +84,16 @@ pub fn main() -> ExitCode {
 }
 
 fn chain(e: &anyhow::Error) -> String {
-    e.chain().map(|c| c.to_string()).collect::<Vec<_>>().join(": ")
+    // Causes that an outer message already quotes (thiserror's `{source}`) are not repeated.
+    let mut text = String::new();
+    for cause in e.chain().map(|c| c.to_string()) {
+        if text.is_empty() {
+            text = cause;
+        } else if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 pub fn run(cli: Cli) -> Result<()> {

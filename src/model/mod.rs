@@ -209,6 +209,13 @@ pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>,
     };
     match layer {
         Layer::Dense(d) => {
+            if d.weight.is_empty() {
+                return Err(format!(
+                    "has an empty weight matrix ({}x{})",
+                    d.weight.nrows(),
+                    d.weight.ncols()
+                ));
+            }
             if d.bias.as_ref().is_some_and(|b| b.len() != d.weight.nrows()) {
                 return Err(format!(
                     "bias has {} entries for {} outputs",
@@ -224,6 +231,9 @@ pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>,
         Layer::Conv2d(c) => {
             let [ch, h, w] = need_chw("Conv2d")?;
             let s = c.weight.shape();
+            if c.weight.is_empty() {
+                return Err(format!("has an empty kernel {s:?}"));
+            }
             if s[1] != ch {
                 return Err(format!("expects {} input channels, got {ch}", s[1]));
             }
@@ -243,6 +253,7 @@ pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>,
                 .ok_or_else(|| format!("window {:?} does not fit input {h}x{w}", p.kernel))?;
             Ok(vec![ch, g.out_height, g.out_width])
         }
+        _ if len == 0 => Err(format!("has an empty input {input:?}")),
         Layer::Relu | Layer::Tanh => Ok(input.to_vec()),
         Layer::Flatten => Ok(vec![len]),
         Layer::Reshape(shape) => {
