@@ -38,23 +38,27 @@ pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     if path.exists() {
         return Err(ExportError::Exists { path: path.into() });
     }
+    // `hard_link` fails if the target exists, so a file that appeared meanwhile is never replaced.
+    match via_temp_file(path, bytes, |tmp, to| std::fs::hard_link(tmp, to)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists { path: path.into() }),
+        Err(e) => Err(io(e)),
+    }
+}
+
+/// Writes `bytes` to `.<name>.<pid>.tmp` next to `path`, then `publish(tmp, path)`; the temporary file never stays.
+fn via_temp_file(path: &Path, bytes: &[u8], publish: fn(&Path, &Path) -> std::io::Result<()>) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        // `hard_link` fails if the target exists, so a file that appeared meanwhile is never replaced.
-        std::fs::hard_link(&tmp, path)
-    })();
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes))
+        .and_then(|()| publish(&tmp, path));
+    // After a rename the temporary name is gone already; after a hard link or a failure it is removed here.
     let _ = std::fs::remove_file(&tmp);
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists { path: path.into() }),
-        Err(e) => Err(io(e)),
-    }
+    result
 }
 
 /// PNG bytes of an image.
@@ -76,20 +80,7 @@ pub fn save_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
 /// Writes `bytes` to a temporary file next to `path`, then renames it over `path` (replacing any old file).
 /// Readers see either the old file or the complete new one, never a partial write.
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|source| ExportError::Io {
+    via_temp_file(path, bytes, |tmp, to| std::fs::rename(tmp, to)).map_err(|source| ExportError::Io {
         path: path.to_path_buf(),
         source,
     })
