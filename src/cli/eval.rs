@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ndarray::{ArrayD, IxDyn};
 
+use super::InputArgs;
 use crate::data::{Dataset, choose_preprocess};
 use crate::eval::{FlipOrder, FlipSettings, aopc, confusion, perturbation_curves};
 use crate::lrp::{InitRelevance, Method, Target, explain};
@@ -16,17 +17,8 @@ use crate::model::LoadedModel;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Model (default: the bundled CNN).
-    #[arg(long)]
-    pub model: Option<PathBuf>,
-    /// Labelled samples (default: the bundled test split).
-    #[arg(long)]
-    pub data: Option<PathBuf>,
-    #[arg(long)]
-    pub labels: Option<PathBuf>,
-    /// Preprocessing from raw pixels in [0,1] to model input, e.g. `range=-1,1;pad=2`.
-    #[arg(long)]
-    pub preprocess: Option<String>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
     /// Pixel-flipping faithfulness of each --rule instead of accuracy.
     #[arg(long)]
     pub faithfulness: bool,
@@ -81,15 +73,16 @@ pub struct Prepared {
     pub dataset: Dataset,
     pub inputs: ndarray::Array2<f32>,
     pub range: Range<usize>,
+    pub preprocess: crate::data::Preprocess,
 }
 
-pub fn prepare(
-    model: Option<PathBuf>,
-    data: Option<PathBuf>,
-    labels: Option<PathBuf>,
-    preprocess: Option<&str>,
-    samples: &str,
-) -> Result<Prepared> {
+pub fn prepare(inputs: &InputArgs, samples: &str) -> Result<Prepared> {
+    let InputArgs {
+        model,
+        data,
+        labels,
+        preprocess,
+    } = inputs.clone();
     let model_path = model
         .or_else(|| crate::app::default_asset("models/cnn.onnx"))
         .context("no --model given and no bundled model found")?;
@@ -100,7 +93,7 @@ pub fn prepare(
     let labels = labels.or_else(|| crate::app::labels_next_to(&data_path));
     let dataset = crate::data::load_dataset(&data_path, labels.as_deref())?;
     let (pre, source) = choose_preprocess(
-        preprocess,
+        preprocess.as_deref(),
         &model_path,
         &loaded.metadata,
         loaded.model.input_len(),
@@ -116,17 +109,12 @@ pub fn prepare(
         dataset,
         inputs,
         range,
+        preprocess: pre,
     })
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
-    let p = prepare(
-        args.model.clone(),
-        args.data.clone(),
-        args.labels.clone(),
-        args.preprocess.as_deref(),
-        &args.samples,
-    )?;
+    let p = prepare(&args.inputs, &args.samples)?;
     if args.faithfulness {
         return faithfulness(&args, &p);
     }
@@ -154,19 +142,11 @@ fn faithfulness(args: &EvalArgs, p: &Prepared) -> Result<()> {
     let model = &p.loaded.model;
     let n = p.inputs.nrows();
     let x = ArrayD::from_shape_vec(IxDyn(&[n, model.input_len()]), p.inputs.iter().copied().collect())?;
-    let pre = choose_preprocess(
-        args.preprocess.as_deref(),
-        &p.model_path,
-        &p.loaded.metadata,
-        model.input_len(),
-        p.dataset.height,
-        p.dataset.width,
-    )?
-    .0;
     let settings = FlipSettings {
         steps: args.steps,
         fraction: args.fraction,
-        fill: pre.map(0.0),
+        // Removed pixels take the value of a background pixel under the model's preprocessing.
+        fill: p.preprocess.map(0.0),
     };
     let mut rows: Vec<(String, Vec<f32>, Vec<f32>)> = vec![];
     let mut targets = None;

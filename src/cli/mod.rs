@@ -28,10 +28,17 @@ use crate::model::Model;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Model to open in the window (.onnx, LRP Toolbox .txt, weights .npz/.mat).
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// The model and samples a command works on; missing ones come from the bundled defaults.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Model (.onnx, LRP Toolbox .txt, weights .npz/.mat); default: the bundled CNN.
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Samples to open in the window (IDX, CSV, .npy/.npz, .mat, images or a folder of images).
+    /// Samples (IDX, CSV, .npy/.npz, .mat, images or a folder of images); default: the bundled test split.
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Labels for --data, when they are not found next to it.
@@ -99,10 +106,10 @@ fn chain(e: &anyhow::Error) -> String {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => crate::app::run_gui(crate::app::GuiOptions {
-            model: cli.model,
-            data: cli.data,
-            labels: cli.labels,
-            preprocess: cli.preprocess,
+            model: cli.inputs.model,
+            data: cli.inputs.data,
+            labels: cli.inputs.labels,
+            preprocess: cli.inputs.preprocess,
         }),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
