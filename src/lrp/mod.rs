@@ -13,6 +13,7 @@ pub use rule::{DEFAULT_STABILIZER, LRP0_EPSILON, LayerRule, Rule};
 pub use spec::parse_layer_rule;
 
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
+use rayon::prelude::*;
 
 use crate::error::LrpError;
 use crate::model::Model;
@@ -146,7 +147,14 @@ fn as_output_shape(model: &Model, r: Array2<f32>) -> ArrayD<f32> {
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
 }
 
+/// Samples per task when a batch is split across threads: small enough that a task's activations and
+/// relevances stay in the core's cache, large enough that the matrix products stay efficient.
+pub const CHUNK: usize = 32;
+
 /// Explains a batch `x: [N, ...]` (any per-sample shape with the model's input size).
+///
+/// Batches larger than [`CHUNK`] are split into chunks explained in parallel (rayon), each on one thread;
+/// the result is the same as for one chunk.
 pub fn explain(
     model: &Model,
     x: &ArrayD<f32>,
@@ -155,6 +163,63 @@ pub fn explain(
     init: InitRelevance,
 ) -> Result<Explanation, LrpError> {
     model.check_finite()?;
+    let n = x.shape().first().copied().unwrap_or(0);
+    if n <= CHUNK || rayon::current_num_threads() < 2 {
+        return explain_serial(model, x, method, target, init);
+    }
+    if let Target::PerSample(cs) = target
+        && cs.len() != n
+    {
+        return Err(LrpError::Rule(format!("{} targets given for {n} samples", cs.len())));
+    }
+    let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
+    let parts = starts
+        .par_iter()
+        .map(|&start| {
+            let end = (start + CHUNK).min(n);
+            let xs = x.slice_axis(Axis(0), (start..end).into()).to_owned();
+            let t = match target {
+                Target::PerSample(cs) => Target::PerSample(cs[start..end].to_vec()),
+                other => other.clone(),
+            };
+            explain_serial(model, &xs, method, &t, init)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Explanation::concatenate(&parts))
+}
+
+impl Explanation {
+    /// The explanations of consecutive chunks of a batch as one.
+    fn concatenate(parts: &[Explanation]) -> Explanation {
+        let join = |arrays: Vec<ndarray::ArrayViewD<'_, f32>>| {
+            ndarray::concatenate(Axis(0), &arrays).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
+        };
+        let layers = parts.first().map_or(0, |p| p.relevance.len());
+        let stacked = |pick: fn(&Explanation) -> &Vec<ArrayD<f32>>| -> Vec<ArrayD<f32>> {
+            (0..layers)
+                .into_par_iter()
+                .map(|k| join(parts.iter().map(|p| pick(p)[k].view()).collect()))
+                .collect()
+        };
+        let logits = ndarray::concatenate(Axis(0), &parts.iter().map(|p| p.logits.view()).collect::<Vec<_>>())
+            .unwrap_or_else(|_| Array2::zeros((0, 0)));
+        Explanation {
+            logits,
+            targets: parts.iter().flat_map(|p| p.targets.iter().copied()).collect(),
+            relevance: stacked(|p| &p.relevance),
+            activations: stacked(|p| &p.activations),
+        }
+    }
+}
+
+/// [`explain`] on one thread.
+fn explain_serial(
+    model: &Model,
+    x: &ArrayD<f32>,
+    method: &Method,
+    target: &Target,
+    init: InitRelevance,
+) -> Result<Explanation, LrpError> {
     let activations = model.forward(x)?;
     let layers = model.layers().len();
     let out = &activations[layers];

@@ -3,15 +3,18 @@
 //! Each rule is written in terms of the layer's linear map `f(x, W, b)` and its transpose `fᵀ(S, W)`
 //! ([`crate::ops::Affine`]), so the same code serves Dense, Conv2d and average/sum pooling.
 
-use ndarray::{Array1, ArrayD, ArrayView2, IxDyn, Zip};
+use std::borrow::Cow;
+
+use ndarray::{Array1, ArrayD, ArrayView2, Axis, IxDyn, Zip, s};
 
 use super::rule::{LayerRule, Rule};
 use crate::model::{Layer, LinearView, Model};
-use crate::ops::{PoolTies, max_pool_backward};
+use crate::ops::{Affine, PoolTies, max_pool_backward};
 
 /// `d + s·sign(d)` with `sign(0) = +1`.
-fn stabilize(d: &mut ArrayD<f32>, s: f32) {
-    d.mapv_inplace(|v| if v >= 0.0 { v + s } else { v - s });
+#[inline]
+fn stab(d: f32, s: f32) -> f32 {
+    if d >= 0.0 { d + s } else { d - s }
 }
 
 fn positive(a: &ArrayD<f32>) -> ArrayD<f32> {
@@ -22,11 +25,28 @@ fn negative(a: &ArrayD<f32>) -> ArrayD<f32> {
     a.mapv(|v| v.min(0.0))
 }
 
-/// `r / d` elementwise, `d` already stabilised.
-fn divide(r: &ArrayD<f32>, d: &ArrayD<f32>) -> ArrayD<f32> {
-    let mut s = r.clone();
-    Zip::from(&mut s).and(d).for_each(|s, &d| *s /= d);
-    s
+/// `r / stab(d)` elementwise; `d` may have size-1 axes that broadcast over `r` (a per-sample constant).
+fn ratio(r: &ArrayD<f32>, d: &ArrayD<f32>, s: f32) -> ArrayD<f32> {
+    let mut out = r.as_standard_layout().into_owned();
+    // Contiguous `d` whose shape is `r`'s trailing axes behind leading ones: it repeats every `d.len()` values.
+    let repeats = d.ndim() == r.ndim() && {
+        let lead = d.shape().iter().take_while(|&&v| v == 1).count();
+        d.shape()[lead..] == r.shape()[lead..]
+    };
+    match (out.as_slice_mut(), d.as_slice()) {
+        (Some(o), Some(ds)) if repeats && !ds.is_empty() => {
+            for chunk in o.chunks_exact_mut(ds.len()) {
+                for (o, &d) in chunk.iter_mut().zip(ds) {
+                    *o /= stab(d, s);
+                }
+            }
+        }
+        _ => match d.broadcast(r.raw_dim()) {
+            Some(d) => Zip::from(&mut out).and(&d).for_each(|o, &d| *o /= stab(d, s)),
+            None => out.fill(0.0),
+        },
+    }
+    out
 }
 
 /// `acc += a ⊙ b`.
@@ -34,14 +54,21 @@ fn add_product(acc: &mut ArrayD<f32>, a: &ArrayD<f32>, b: &ArrayD<f32>) {
     Zip::from(acc).and(a).and(b).for_each(|acc, &a, &b| *acc += a * b);
 }
 
-/// `acc += c · b` for a constant `c`.
-fn add_scaled(acc: &mut ArrayD<f32>, c: f32, b: &ArrayD<f32>) {
-    Zip::from(acc).and(b).for_each(|acc, &b| *acc += c * b);
+/// A batch of one sample filled with `value`, shaped like one sample of `shape` (`[1, shape[1..]...]`).
+fn constant_sample(shape: &[usize], value: f32) -> ArrayD<f32> {
+    let mut one = shape.to_vec();
+    if let Some(first) = one.first_mut() {
+        *first = 1;
+    }
+    ArrayD::from_elem(IxDyn(&one), value)
 }
 
 /// Relevance at the input of a linear layer (Dense, Conv2d, average/sum pooling).
 ///
 /// `x`: the layer input, `z`: its output `f(x, W, b)` from the forward pass, `r`: the relevance at its output.
+/// Terms that do not depend on the input (the denominators of flat, w² and the bounds of z^B) are computed
+/// once for a single sample and broadcast over the batch; where a rule is linear in the weights, the weights
+/// are combined first (`W + γW⁺`, `l·W⁺ + h·W⁻`) so that each term costs one product instead of several.
 pub fn linear_relevance(
     view: &LinearView<'_>,
     x: &ArrayD<f32>,
@@ -55,127 +82,97 @@ pub fn linear_relevance(
     let fwd = |x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>| view.affine.forward(x, w, b);
     let bwd = |s: &ArrayD<f32>, w: ArrayView2<'_, f32>| view.affine.transpose(s, w, &shape);
     // The forward output, with or without the bias as the rule asks.
-    let z_rule = || {
+    let z_rule = || -> Cow<'_, ArrayD<f32>> {
         if bias.is_some() || view.bias.is_none() {
-            z.clone()
+            Cow::Borrowed(z)
         } else {
-            fwd(x, w, None)
+            Cow::Owned(fwd(x, w, None))
         }
     };
-    let stab = rule.stabilizer;
+    let st = rule.stabilizer;
     let has_negative_input = x.iter().any(|&v| v < 0.0);
 
     match rule.rule {
         Rule::Epsilon { .. } | Rule::Norm => {
             let e = match rule.rule {
                 Rule::Epsilon { epsilon } => epsilon,
-                _ => stab,
+                _ => st,
             };
-            let mut d = z_rule();
-            stabilize(&mut d, e);
-            let mut g = bwd(&divide(r, &d), w);
+            let mut g = bwd(&ratio(r, &z_rule(), e), w);
             g *= x;
             g
         }
         Rule::ZPlus => alpha_beta(view, x, r, rule, 1.0, 0.0, has_negative_input),
         Rule::AlphaBeta { alpha, beta } => alpha_beta(view, x, r, rule, alpha, beta, has_negative_input),
         Rule::Gamma { gamma } => {
-            // W↑ = W + γW⁺ and W↓ = W + γW⁻; f and fᵀ are linear in W, so the modified weights are never built.
-            let (wp, wn) = (view.positive(), view.negative());
-            let (wp, wn) = (wp.view(), wn.view());
+            // W↑ = W + γW⁺, W↓ = W + γW⁻ (and the biases alike):
+            // R = x⁺ ⊙ [fᵀ(S↑, W↑) + fᵀ(S↓, W↓)] + x⁻ ⊙ [fᵀ(S↑, W↓) + fᵀ(S↓, W↑)].
+            let w_up = view.combined(1.0 + gamma, 1.0);
+            let w_down = view.combined(1.0, 1.0 + gamma);
             let b_up = bias.map(|b| b + &b.mapv(|v| v.max(0.0) * gamma));
             let b_down = bias.map(|b| b + &b.mapv(|v| v.min(0.0) * gamma));
-            let xp = positive(x);
-            let base = fwd(&xp, w, None);
-            let mut d_up = base.clone() + &(fwd(&xp, wp, None) * gamma);
-            let mut d_down = base + &(fwd(&xp, wn, None) * gamma);
-            if let (Some(bu), Some(bd)) = (&b_up, &b_down) {
-                add_bias(&mut d_up, bu, 1.0);
-                add_bias(&mut d_down, bd, 1.0);
-            }
+            let xp = if has_negative_input {
+                Cow::Owned(positive(x))
+            } else {
+                Cow::Borrowed(x)
+            };
             let xn = has_negative_input.then(|| negative(x));
+            let mut d_up = fwd(&xp, w_up.view(), b_up.as_ref());
+            let mut d_down = fwd(&xp, w_down.view(), b_down.as_ref());
             if let Some(xn) = &xn {
-                let base = fwd(xn, w, None);
-                d_up += &base;
-                d_up += &(fwd(xn, wn, None) * gamma);
-                d_down += &base;
-                d_down += &(fwd(xn, wp, None) * gamma);
+                d_up += &fwd(xn, w_down.view(), None);
+                d_down += &fwd(xn, w_up.view(), None);
             }
-            stabilize(&mut d_up, stab);
-            stabilize(&mut d_down, stab);
             let z = z_rule();
-            let mut s_up = r.clone();
-            Zip::from(&mut s_up)
-                .and(&z)
-                .and(&d_up)
-                .for_each(|s, &z, &d| *s = if z > 0.0 { *s / d } else { 0.0 });
-            let mut s_down = r.clone();
-            Zip::from(&mut s_down)
-                .and(&z)
-                .and(&d_down)
-                .for_each(|s, &z, &d| *s = if z < 0.0 { *s / d } else { 0.0 });
-            let s_sum = &s_up + &s_down;
-            let common = bwd(&s_sum, w);
-            // x⁺ ⊙ [fᵀ(S↑, W↑) + fᵀ(S↓, W↓)] + x⁻ ⊙ [fᵀ(S↑, W↓) + fᵀ(S↓, W↑)]
-            let up_p = bwd(&s_up, wp);
-            let down_n = bwd(&s_down, wn);
-            let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
-            let mut gp = common.clone();
-            add_scaled(&mut gp, gamma, &up_p);
-            add_scaled(&mut gp, gamma, &down_n);
-            add_product(&mut out, &xp, &gp);
+            Zip::from(&mut d_up).and(&**z).and(r).for_each(|d, &z, &r| {
+                *d = if z > 0.0 { r / stab(*d, st) } else { 0.0 };
+            });
+            Zip::from(&mut d_down).and(&**z).and(r).for_each(|d, &z, &r| {
+                *d = if z < 0.0 { r / stab(*d, st) } else { 0.0 };
+            });
+            let (s_up, s_down) = (d_up, d_down);
+            let mut gp = bwd(&s_up, w_up.view());
+            gp += &bwd(&s_down, w_down.view());
+            gp *= &*xp;
             if let Some(xn) = &xn {
-                let mut gn = common;
-                add_scaled(&mut gn, gamma, &bwd(&s_up, wn));
-                add_scaled(&mut gn, gamma, &bwd(&s_down, wp));
-                add_product(&mut out, xn, &gn);
+                let mut gn = bwd(&s_up, w_down.view());
+                gn += &bwd(&s_down, w_up.view());
+                add_product(&mut gp, xn, &gn);
             }
-            out
+            gp
         }
         Rule::Flat => {
-            let ones_x = ArrayD::<f32>::ones(IxDyn(&shape));
+            // All-ones weights: every output channel has the same row, so fᵀ(S, 1) = fᵀ(Σ_o S_o, 1-row).
             let ones_w = view.ones();
-            let mut d = fwd(&ones_x, ones_w.view(), None);
-            stabilize(&mut d, stab);
-            bwd(&divide(r, &d), ones_w.view())
+            let ones_row = ones_w.slice(s![0..1, ..]);
+            let d = fwd(&constant_sample(&shape, 1.0), ones_row, None);
+            let s = ratio(r, &d, st);
+            match view.affine {
+                Affine::Depthwise(_) => bwd(&s, ones_w.view()),
+                _ => view.affine.transpose_ones(&s.sum_axis(Axis(1)), &shape),
+            }
         }
         Rule::WSquare => {
-            let ones_x = ArrayD::<f32>::ones(IxDyn(&shape));
             let w2 = view.squared();
             let b2 = bias.map(|b| b.mapv(|v| v * v));
-            let mut d = fwd(&ones_x, w2.view(), b2.as_ref());
-            stabilize(&mut d, stab);
-            bwd(&divide(r, &d), w2.view())
+            let d = fwd(&constant_sample(&shape, 1.0), w2.view(), b2.as_ref());
+            bwd(&ratio(r, &d, st), w2.view())
         }
         Rule::ZBox { low, high } => {
-            let (wp, wn) = (view.positive(), view.negative());
-            let lows = ArrayD::<f32>::from_elem(IxDyn(&shape), low);
-            let highs = ArrayD::<f32>::from_elem(IxDyn(&shape), high);
-            // The biases cancel: f(x,W,b) − f(l,W⁺,b⁺) − f(h,W⁻,b⁻) = Wx − W⁺l − W⁻h.
+            // The biases cancel: f(x,W,b) − f(l,W⁺,b⁺) − f(h,W⁻,b⁻) = Wx − (l·W⁺ + h·W⁻)·1.
+            let w_bounds = view.combined(low, high);
             let mut d = fwd(x, w, None);
-            d -= &fwd(&lows, wp.view(), None);
-            d -= &fwd(&highs, wn.view(), None);
-            stabilize(&mut d, stab);
-            let s = divide(r, &d);
+            d -= &fwd(&constant_sample(&shape, 1.0), w_bounds.view(), None);
+            let s = ratio(r, &d, st);
             let mut out = bwd(&s, w);
             out *= x;
-            add_scaled(&mut out, -low, &bwd(&s, wp.view()));
-            add_scaled(&mut out, -high, &bwd(&s, wn.view()));
+            out -= &bwd(&s, w_bounds.view());
             out
         }
         Rule::Pass | Rule::WinnerTakeAll | Rule::WinnerSplit => r
             .clone()
             .into_shape_with_order(IxDyn(&shape))
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape))),
-    }
-}
-
-/// `z += c·b` broadcast over the channel / feature axis (axis 1) of `z: [N, C, ...]`.
-fn add_bias(z: &mut ArrayD<f32>, b: &Array1<f32>, c: f32) {
-    for mut sample in z.outer_iter_mut() {
-        for (mut channel, &bias) in sample.outer_iter_mut().zip(b.iter()) {
-            channel.mapv_inplace(|v| v + c * bias);
-        }
     }
 }
 
@@ -195,29 +192,33 @@ fn alpha_beta(
     let bwd = |s: &ArrayD<f32>, w: ArrayView2<'_, f32>| view.affine.transpose(s, w, &shape);
     let (wp, wn) = (view.positive(), view.negative());
     let (wp, wn) = (wp.view(), wn.view());
-    let xp = positive(x);
+    let xp = if has_negative_input {
+        Cow::Owned(positive(x))
+    } else {
+        Cow::Borrowed(x)
+    };
     let xn = has_negative_input.then(|| negative(x));
-    let mut out = ArrayD::<f32>::zeros(IxDyn(&shape));
 
-    // Positive contributions x⁺W⁺ + x⁻W⁻ (+ b⁺) when `sign` is +1, negative ones x⁺W⁻ + x⁻W⁺ (+ b⁻) when −1.
-    let mut part =
-        |weight: f32, w_for_pos: ArrayView2<'_, f32>, w_for_neg: ArrayView2<'_, f32>, b: Option<Array1<f32>>| {
-            let mut d = fwd(&xp, w_for_pos, b.as_ref());
-            if let Some(xn) = &xn {
-                d += &fwd(xn, w_for_neg, None);
-            }
-            stabilize(&mut d, rule.stabilizer);
-            let s = divide(r, &d);
-            let mut g = bwd(&s, w_for_pos);
-            g *= &xp;
-            if let Some(xn) = &xn {
-                add_product(&mut g, xn, &bwd(&s, w_for_neg));
-            }
-            add_scaled(&mut out, weight, &g);
-        };
-    part(alpha, wp, wn, bias.map(|b| b.mapv(|v| v.max(0.0))));
+    // Positive contributions x⁺W⁺ + x⁻W⁻ (+ b⁺), or negative ones x⁺W⁻ + x⁻W⁺ (+ b⁻), each scaled by `weight`.
+    let part = |weight: f32, w_for_pos: ArrayView2<'_, f32>, w_for_neg: ArrayView2<'_, f32>, b: Option<Array1<f32>>| {
+        let mut d = fwd(&xp, w_for_pos, b.as_ref());
+        if let Some(xn) = &xn {
+            d += &fwd(xn, w_for_neg, None);
+        }
+        let mut s = ratio(r, &d, rule.stabilizer);
+        if weight != 1.0 {
+            s *= weight;
+        }
+        let mut g = bwd(&s, w_for_pos);
+        g *= &*xp;
+        if let Some(xn) = &xn {
+            add_product(&mut g, xn, &bwd(&s, w_for_neg));
+        }
+        g
+    };
+    let mut out = part(alpha, wp, wn, bias.map(|b| b.mapv(|v| v.max(0.0))));
     if beta != 0.0 {
-        part(-beta, wn, wp, bias.map(|b| b.mapv(|v| v.min(0.0))));
+        out += &part(-beta, wn, wp, bias.map(|b| b.mapv(|v| v.min(0.0))));
     }
     out
 }

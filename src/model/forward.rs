@@ -1,6 +1,6 @@
 //! Forward pass: every layer's output is kept, since LRP needs each layer's input.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, CowArray, Ix2, IxDyn};
 
@@ -10,12 +10,31 @@ use crate::ops::{Affine, max_pool_forward};
 
 /// Weight matrices derived from a layer's `W: [out, K]` that the rules need (`W⁺`, `W⁻`, `W²`, all-ones),
 /// computed once per model on first use.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct DerivedWeights {
     positive: OnceLock<Array2<f32>>,
     negative: OnceLock<Array2<f32>>,
     squared: OnceLock<Array2<f32>>,
     ones: OnceLock<Array2<f32>>,
+    /// The last few `a·W⁺ + b·W⁻` combinations asked for, keyed by `(a, b)` bits, newest last.
+    combined: Mutex<Vec<(CombinedKey, Arc<Array2<f32>>)>>,
+}
+
+type CombinedKey = (u32, u32);
+
+/// Combinations of `W⁺` and `W⁻` kept per layer: enough for a comparison grid, small enough to ignore.
+const COMBINED_CACHE: usize = 8;
+
+impl Clone for DerivedWeights {
+    fn clone(&self) -> Self {
+        DerivedWeights {
+            positive: self.positive.clone(),
+            negative: self.negative.clone(),
+            squared: self.squared.clone(),
+            ones: self.ones.clone(),
+            combined: Mutex::new(self.combined.lock().map(|c| c.clone()).unwrap_or_default()),
+        }
+    }
 }
 
 /// A layer seen as a linear map `z = f(x, W) + b` with `W: [out, K]` (Dense, Conv2d, average/sum pooling).
@@ -51,6 +70,35 @@ impl LinearView<'_> {
     /// `W²`.
     pub fn squared(&self) -> CowArray<'_, f32, Ix2> {
         self.derive(|d| &d.squared, |v| v * v)
+    }
+
+    /// `a·W⁺ + b·W⁻`, e.g. `W + γW⁺` = `(1 + γ)·W⁺ + W⁻` for LRP-γ or `l·W⁺ + h·W⁻` for z^B; the last few
+    /// combinations are cached per layer, so dragging a parameter slider rebuilds one matrix per layer.
+    pub fn combined(&self, a: f32, b: f32) -> Arc<Array2<f32>> {
+        let build = || {
+            let mut out = self.weight.to_owned();
+            out.mapv_inplace(|v| if v > 0.0 { a * v } else { b * v });
+            Arc::new(out)
+        };
+        let Some(derived) = self.derived else {
+            return build();
+        };
+        let key = (a.to_bits(), b.to_bits());
+        let Ok(mut cache) = derived.combined.lock() else {
+            return build();
+        };
+        if let Some(found) = cache.iter().position(|(k, _)| *k == key) {
+            let entry = cache.remove(found);
+            let w = Arc::clone(&entry.1);
+            cache.push(entry);
+            return w;
+        }
+        let w = build();
+        if cache.len() >= COMBINED_CACHE {
+            cache.remove(0);
+        }
+        cache.push((key, Arc::clone(&w)));
+        w
     }
 
     /// A matrix of ones shaped like `W`.

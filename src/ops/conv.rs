@@ -23,6 +23,12 @@ pub struct ConvGeometry {
 /// Below this many multiply-adds per batch, threads cost more than they save.
 const PARALLEL_WORK: usize = 1 << 18;
 
+/// Whether to spread a batch over threads: only for real work, and only when not already running inside
+/// the thread pool (the batched engine splits batches into chunks at the top; nesting would only add overhead).
+fn parallel(samples: usize, work: usize) -> bool {
+    samples > 1 && work >= PARALLEL_WORK && rayon::current_thread_index().is_none()
+}
+
 impl ConvGeometry {
     /// Geometry for input `[channels, height, width]`, or `None` if the kernel does not fit.
     pub fn new(
@@ -100,7 +106,10 @@ impl ConvGeometry {
                         let src = &plane[y * self.width..][..self.width];
                         let x0 = valid.start * sw + j - self.padding[1];
                         if sw == 1 {
-                            out[valid.clone()].copy_from_slice(&src[x0..x0 + valid.len()]);
+                            // A plain loop: rows are short (8–24 values), where a call to memcpy costs more.
+                            for (o, s) in out[valid.clone()].iter_mut().zip(&src[x0..x0 + valid.len()]) {
+                                *o = *s;
+                            }
                         } else {
                             for (k, o) in out[valid.clone()].iter_mut().enumerate() {
                                 *o = src[x0 + k * sw];
@@ -164,7 +173,7 @@ impl ConvGeometry {
                 }
             }
         };
-        if n > 1 && n * o * k * p >= PARALLEL_WORK {
+        if parallel(n, n * o * k * p) {
             z.par_chunks_mut(o * p).enumerate().for_each(one);
         } else {
             z.chunks_mut(o * p).enumerate().for_each(one);
@@ -197,7 +206,7 @@ impl ConvGeometry {
             );
             self.col2im(&cols, out);
         };
-        if n > 1 && n * o * k * p >= PARALLEL_WORK {
+        if parallel(n, n * o * k * p) {
             g.par_chunks_mut(len).enumerate().for_each(one);
         } else {
             g.chunks_mut(len).enumerate().for_each(one);

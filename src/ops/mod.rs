@@ -102,6 +102,34 @@ impl Affine {
         }
     }
 
+    /// `fᵀ(S, 1)` for an all-ones weight matrix, given `s` summed over the output channels (`[N, OH, OW]` for a
+    /// convolution, `[N]` for a Dense layer): every input receives the sum of the `S` of the windows covering it.
+    pub fn transpose_ones(&self, s_sum: &ArrayD<f32>, input_shape: &[usize]) -> ArrayD<f32> {
+        let n = input_shape.first().copied().unwrap_or(0);
+        let per: usize = input_shape.iter().skip(1).product();
+        let ss = s_sum.as_standard_layout();
+        let ss = ss.as_slice().unwrap_or(&[]);
+        let mut out = vec![0.0f32; n * per];
+        match self {
+            Affine::Dense | Affine::Depthwise(_) => {
+                for (row, &v) in out.chunks_exact_mut(per.max(1)).zip(ss) {
+                    row.fill(v);
+                }
+            }
+            Affine::Conv(g) => {
+                let (k, p) = (g.patch_len(), g.positions());
+                let mut cols = vec![0.0f32; k * p];
+                for (x, s) in out.chunks_exact_mut(per.max(1)).zip(ss.chunks_exact(p.max(1))) {
+                    for row in cols.chunks_exact_mut(p.max(1)) {
+                        row.copy_from_slice(s);
+                    }
+                    g.col2im(&cols, x);
+                }
+            }
+        }
+        ArrayD::from_shape_vec(IxDyn(input_shape), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(input_shape)))
+    }
+
     /// `fᵀ(S, W)`: the vector–Jacobian product with respect to the input. Zero-padding positions are dropped.
     pub fn transpose(&self, s: &ArrayD<f32>, w: ArrayView2<'_, f32>, input_shape: &[usize]) -> ArrayD<f32> {
         match self {
