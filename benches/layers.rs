@@ -11,6 +11,10 @@ use lrp_explorer::lrp::{CHUNK, Method, layer_relevance};
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::hint::black_box;
 
+/// The same allocator as the `lrp-explorer` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn batch(x: &ArrayD<f32>, n: usize) -> ArrayD<f32> {
     let rows = x.shape()[0];
     let views: Vec<_> = (0..n).map(|i| x.index_axis(Axis(0), i % rows)).collect();

@@ -10,6 +10,10 @@ use lrp_explorer::lrp::{InitRelevance, Method, Target, explain};
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::hint::black_box;
 
+/// The same allocator as the `lrp-explorer` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn batch(x: &ArrayD<f32>, n: usize) -> ArrayD<f32> {
     let per: Vec<usize> = x.shape()[1..].to_vec();
     let rows = x.shape()[0];

@@ -6,6 +6,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use ndarray::ArrayD;
+
 use common::*;
 
 fn bin() -> Command {
@@ -197,4 +199,53 @@ fn info_lists_layers() {
         10,
         "{out}"
     );
+}
+
+/// More samples than one chunk of the batched engine: the chunks are explained on several threads and
+/// joined in order, for the input relevance, every layer and the logits.
+#[test]
+fn explain_cli_joins_chunks_in_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let x = read_f32(input_file("cnn"));
+    let rows = x.shape()[0];
+    let copies = 9; // 72 samples: two full chunks and a partial one
+    let views: Vec<_> = (0..copies).map(|_| x.view()).collect();
+    let tiled = ndarray::concatenate(ndarray::Axis(0), &views).unwrap();
+    let input = tmp.path().join("tiled.npy");
+    ndarray_npy::write_npy(&input, &tiled).unwrap();
+    let (out, layers, logits) = (
+        tmp.path().join("r.npy"),
+        tmp.path().join("layers"),
+        tmp.path().join("l.npy"),
+    );
+    run_ok(
+        bin()
+            .args(["explain", "--model"])
+            .arg(fixtures().join("models/cnn.onnx"))
+            .arg("--input")
+            .arg(&input)
+            .args(["--rule", "epsilon_plus_flat", "--init", "onehot", "--out"])
+            .arg(&out)
+            .arg("--layers-out")
+            .arg(&layers)
+            .arg("--logits-out")
+            .arg(&logits),
+    );
+    let dir = fixtures().join("zennit/cnn");
+    let tile = |a: ArrayD<f32>| {
+        let views: Vec<_> = (0..copies).map(|_| a.view()).collect();
+        ndarray::concatenate(ndarray::Axis(0), &views).unwrap()
+    };
+    assert!(max_norm_err(&read_f32(&logits), &tile(read_f32(dir.join("logits.npy")))) < 1e-4);
+    let r = read_f32(&out);
+    assert_eq!(r.shape()[0], rows * copies);
+    for (k, path) in stored_layers(&dir.join("epsilon_plus_flat")) {
+        let got = if k == 0 {
+            r.clone()
+        } else {
+            read_f32(layers.join(format!("{k}.npy")))
+        };
+        let err = max_norm_err(&got, &tile(read_f32(&path)));
+        assert!(err < 1e-4, "layer {k}: {err:.3e}");
+    }
 }

@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use ndarray::IxDyn;
+use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::{InitArg, parse_target, read_npy_f32, write_npy};
-use crate::lrp::{Method, explain};
+use crate::lrp::{Method, explain_map};
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
@@ -41,17 +41,34 @@ pub fn run(args: ExplainArgs) -> Result<()> {
     let target = parse_target(&args.target)?;
     let x = read_npy_f32(&args.input)?;
     let input_shape = x.shape().to_vec();
-    let e = explain(&model, &x, &method, &target, args.init.into())
-        .with_context(|| format!("explaining {}", args.input.display()))?;
-    let r = e.input_relevance().clone().into_shape_with_order(IxDyn(&input_shape))?;
+    let keep_layers = args.layers_out.is_some();
+    // Chunk by chunk in parallel; only the input relevance and logits (and the layers when asked) are kept.
+    let parts = explain_map(&model, &x, &method, &target, args.init.into(), |_, e| {
+        let layers = if keep_layers {
+            e.relevance
+        } else {
+            vec![e.relevance.into_iter().next().unwrap_or_default()]
+        };
+        (layers, e.logits)
+    })
+    .with_context(|| format!("explaining {}", args.input.display()))?;
+    let join = |k: usize| -> Result<ArrayD<f32>> {
+        let views: Vec<_> = parts
+            .iter()
+            .filter_map(|(layers, _)| layers.get(k).map(|a| a.view()))
+            .collect();
+        Ok(ndarray::concatenate(Axis(0), &views)?)
+    };
+    let r = join(0)?.into_shape_with_order(IxDyn(&input_shape))?;
     write_npy(&args.out, &r)?;
     if let Some(path) = args.logits_out {
-        write_npy(&path, &e.logits.clone().into_dyn())?;
+        let views: Vec<_> = parts.iter().map(|(_, logits)| logits.view()).collect();
+        write_npy(&path, &ndarray::concatenate(Axis(0), &views)?.into_dyn())?;
     }
     if let Some(dir) = args.layers_out {
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        for (k, r) in e.relevance.iter().enumerate().take(model.layers().len()) {
-            write_npy(&dir.join(format!("{k}.npy")), r)?;
+        for k in 0..model.layers().len() {
+            write_npy(&dir.join(format!("{k}.npy")), &join(k)?)?;
         }
     }
     Ok(())

@@ -162,30 +162,48 @@ pub fn explain(
     target: &Target,
     init: InitRelevance,
 ) -> Result<Explanation, LrpError> {
+    let mut parts = explain_map(model, x, method, target, init, |_, e| e)?;
+    if parts.len() == 1 {
+        return Ok(parts.swap_remove(0));
+    }
+    Ok(Explanation::concatenate(&parts))
+}
+
+/// Explains `x` chunk by chunk ([`CHUNK`] samples, in parallel) and maps each chunk's explanation with
+/// `f(first sample index, explanation)`, in order. Keeps only what `f` returns, so that a large batch can be
+/// explained without holding the relevance of every layer for every sample.
+pub fn explain_map<R: Send>(
+    model: &Model,
+    x: &ArrayD<f32>,
+    method: &Method,
+    target: &Target,
+    init: InitRelevance,
+    f: impl Fn(usize, Explanation) -> R + Sync,
+) -> Result<Vec<R>, LrpError> {
     model.check_finite()?;
     let n = x.shape().first().copied().unwrap_or(0);
     if n <= CHUNK || rayon::current_num_threads() < 2 {
-        return explain_serial(model, x, method, target, init);
+        return Ok(vec![f(0, explain_serial(model, x, method, target, init)?)]);
     }
     if let Target::PerSample(cs) = target
         && cs.len() != n
     {
         return Err(LrpError::Rule(format!("{} targets given for {n} samples", cs.len())));
     }
-    let starts: Vec<usize> = (0..n).step_by(CHUNK).collect();
-    let parts = starts
+    let chunk = CHUNK;
+    let starts: Vec<usize> = (0..n).step_by(chunk).collect();
+    starts
         .par_iter()
         .map(|&start| {
-            let end = (start + CHUNK).min(n);
+            let end = (start + chunk).min(n);
             let xs = x.slice_axis(Axis(0), (start..end).into()).to_owned();
             let t = match target {
                 Target::PerSample(cs) => Target::PerSample(cs[start..end].to_vec()),
                 other => other.clone(),
             };
-            explain_serial(model, &xs, method, &t, init)
+            explain_serial(model, &xs, method, &t, init).map(|e| f(start, e))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Explanation::concatenate(&parts))
+        .collect()
 }
 
 impl Explanation {

@@ -29,6 +29,40 @@ fn parallel(samples: usize, work: usize) -> bool {
     samples > 1 && work >= PARALLEL_WORK && rayon::current_thread_index().is_none()
 }
 
+/// `dst = src` for short rows (a convolution's output width, typically 8–28 values): in blocks of eight, which
+/// compile to single vector moves, where a call to `memcpy` would cost more than the copy.
+#[inline]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    let (d8, d_rest) = dst.as_chunks_mut::<8>();
+    let (s8, s_rest) = src.as_chunks::<8>();
+    for (d, s) in d8.iter_mut().zip(s8) {
+        *d = *s;
+    }
+    let (d4, d_rest) = d_rest.as_chunks_mut::<4>();
+    let (s4, s_rest) = s_rest.as_chunks::<4>();
+    for (d, s) in d4.iter_mut().zip(s4) {
+        *d = *s;
+    }
+    for (d, s) in d_rest.iter_mut().zip(s_rest) {
+        *d = *s;
+    }
+}
+
+/// `dst += src` for short rows, in blocks of eight.
+#[inline]
+fn add_short(dst: &mut [f32], src: &[f32]) {
+    let (d8, d_rest) = dst.as_chunks_mut::<8>();
+    let (s8, s_rest) = src.as_chunks::<8>();
+    for (d, s) in d8.iter_mut().zip(s8) {
+        for i in 0..8 {
+            d[i] += s[i];
+        }
+    }
+    for (d, s) in d_rest.iter_mut().zip(s_rest) {
+        *d += s;
+    }
+}
+
 impl ConvGeometry {
     /// Geometry for input `[channels, height, width]`, or `None` if the kernel does not fit.
     pub fn new(
@@ -84,9 +118,31 @@ impl ConvGeometry {
         (y < self.height).then_some(y)
     }
 
+    /// Stride 1 and no padding (most convolutions of small vision networks): every window row lies inside
+    /// the image, so im2col and col2im need no bounds logic.
+    fn is_plain(&self) -> bool {
+        self.stride == [1, 1] && self.padding == [0; 4] && self.out_width > 0
+    }
+
     /// im2col of one sample: `cols: [K, P]` (zero where the window covers padding).
     pub fn im2col(&self, x: &[f32], cols: &mut [f32]) {
         let p = self.positions();
+        if self.is_plain() {
+            let (plane_len, w, ow) = (self.height * self.width, self.width, self.out_width);
+            let rows = cols.chunks_exact_mut(p.max(1));
+            let mut rows = rows.into_iter();
+            for plane in x.chunks_exact(plane_len.max(1)).take(self.channels) {
+                for i in 0..self.kernel[0] {
+                    for j in 0..self.kernel[1] {
+                        let Some(row) = rows.next() else { return };
+                        for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
+                            copy_short(out, &plane[(oy + i) * w + j..][..ow]);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         let [kh, kw] = self.kernel;
         let (ow, sw) = (self.out_width, self.stride[1]);
         for c in 0..self.channels {
@@ -106,10 +162,7 @@ impl ConvGeometry {
                         let src = &plane[y * self.width..][..self.width];
                         let x0 = valid.start * sw + j - self.padding[1];
                         if sw == 1 {
-                            // A plain loop: rows are short (8–24 values), where a call to memcpy costs more.
-                            for (o, s) in out[valid.clone()].iter_mut().zip(&src[x0..x0 + valid.len()]) {
-                                *o = *s;
-                            }
+                            copy_short(&mut out[valid.clone()], &src[x0..x0 + valid.len()]);
                         } else {
                             for (k, o) in out[valid.clone()].iter_mut().enumerate() {
                                 *o = src[x0 + k * sw];
@@ -125,6 +178,21 @@ impl ConvGeometry {
     pub fn col2im(&self, cols: &[f32], x: &mut [f32]) {
         x.fill(0.0);
         let p = self.positions();
+        if self.is_plain() {
+            let (plane_len, w, ow) = (self.height * self.width, self.width, self.out_width);
+            let mut rows = cols.chunks_exact(p.max(1));
+            for plane in x.chunks_exact_mut(plane_len.max(1)).take(self.channels) {
+                for i in 0..self.kernel[0] {
+                    for j in 0..self.kernel[1] {
+                        let Some(row) = rows.next() else { return };
+                        for (oy, src) in row.chunks_exact(ow).enumerate() {
+                            add_short(&mut plane[(oy + i) * w + j..][..ow], src);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         let [kh, kw] = self.kernel;
         let (ow, sw) = (self.out_width, self.stride[1]);
         for c in 0..self.channels {
@@ -141,9 +209,7 @@ impl ConvGeometry {
                         let dst = &mut plane[y * self.width..][..self.width];
                         let x0 = valid.start * sw + j - self.padding[1];
                         if sw == 1 {
-                            for (d, s) in dst[x0..x0 + valid.len()].iter_mut().zip(&src[valid.clone()]) {
-                                *d += s;
-                            }
+                            add_short(&mut dst[x0..x0 + valid.len()], &src[valid.clone()]);
                         } else {
                             for (k, s) in src[valid.clone()].iter().enumerate() {
                                 dst[x0 + k * sw] += s;
@@ -163,10 +229,11 @@ impl ConvGeometry {
         let xs = xs.as_slice().unwrap_or(&[]);
         let ws = w.as_slice().unwrap_or(&[]);
         let mut z = vec![0.0f32; n * o * p];
-        let one = |(sample, out): (usize, &mut [f32])| {
-            let mut cols = vec![0.0f32; k * p];
-            self.im2col(&xs[sample * self.input_len()..][..self.input_len()], &mut cols);
-            gemm(o, k, p, ws, Trans::No, &cols, Trans::No, out, 0.0);
+        // One im2col buffer per thread, reused for every sample (im2col writes all of it).
+        let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
+            cols.resize(k * p, 0.0);
+            self.im2col(&xs[sample * self.input_len()..][..self.input_len()], cols);
+            gemm(o, k, p, ws, Trans::No, cols, Trans::No, out, 0.0);
             if let Some(b) = b {
                 for (row, bias) in out.chunks_mut(p).zip(b.iter()) {
                     row.iter_mut().for_each(|v| *v += bias);
@@ -174,9 +241,10 @@ impl ConvGeometry {
             }
         };
         if parallel(n, n * o * k * p) {
-            z.par_chunks_mut(o * p).enumerate().for_each(one);
+            z.par_chunks_mut(o * p).enumerate().for_each_init(Vec::new, one);
         } else {
-            z.chunks_mut(o * p).enumerate().for_each(one);
+            let mut cols = Vec::new();
+            z.chunks_mut(o * p).enumerate().for_each(|item| one(&mut cols, item));
         }
         ArrayD::from_shape_vec(IxDyn(&[n, o, self.out_height, self.out_width]), z)
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, o, self.out_height, self.out_width])))
@@ -191,8 +259,8 @@ impl ConvGeometry {
         let ws = w.as_slice().unwrap_or(&[]);
         let len = self.input_len();
         let mut g = vec![0.0f32; n * len];
-        let one = |(sample, out): (usize, &mut [f32])| {
-            let mut cols = vec![0.0f32; k * p];
+        let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
+            cols.resize(k * p, 0.0);
             gemm(
                 k,
                 o,
@@ -201,15 +269,16 @@ impl ConvGeometry {
                 Trans::Yes,
                 &ss[sample * o * p..][..o * p],
                 Trans::No,
-                &mut cols,
+                cols,
                 0.0,
             );
-            self.col2im(&cols, out);
+            self.col2im(cols, out);
         };
         if parallel(n, n * o * k * p) {
-            g.par_chunks_mut(len).enumerate().for_each(one);
+            g.par_chunks_mut(len).enumerate().for_each_init(Vec::new, one);
         } else {
-            g.chunks_mut(len).enumerate().for_each(one);
+            let mut cols = Vec::new();
+            g.chunks_mut(len).enumerate().for_each(|item| one(&mut cols, item));
         }
         ArrayD::from_shape_vec(IxDyn(&[n, self.channels, self.height, self.width]), g)
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, self.channels, self.height, self.width])))
@@ -227,6 +296,8 @@ mod tests {
             (5, 4, [3, 2], [1, 1], [1, 2, 0, 1]),
             (2, 3, [2, 2], [3, 4], [2, 3, 2, 3]),
             (1, 1, [3, 3], [2, 2], [1; 4]),
+            (7, 9, [3, 2], [1, 1], [0; 4]),
+            (12, 12, [5, 5], [1, 1], [0; 4]),
         ] {
             let Some(g) = ConvGeometry::new(2, h, w, k, s, p) else {
                 continue;
