@@ -8,43 +8,17 @@
 mod conv;
 mod gemm;
 mod pool;
+mod simd;
 
 pub use conv::ConvGeometry;
 pub use gemm::{Trans, gemm};
 pub use pool::{PoolTies, max_pool_backward, max_pool_forward};
+pub use simd::{axpy, dot};
 
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 
 /// Up to this many samples, Dense layers use matrix–vector kernels (no packing of the weights).
 const SMALL_BATCH: usize = 4;
-
-/// `Σ a_i b_i` with independent accumulators, so that the compiler vectorises it.
-#[inline]
-pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 16];
-    let chunks_a = a.chunks_exact(16);
-    let chunks_b = b.chunks_exact(16);
-    let tail: f32 = chunks_a
-        .remainder()
-        .iter()
-        .zip(chunks_b.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (ca, cb) in chunks_a.zip(chunks_b) {
-        for i in 0..16 {
-            acc[i] += ca[i] * cb[i];
-        }
-    }
-    acc.iter().sum::<f32>() + tail
-}
-
-/// `y += a·x`.
-#[inline]
-pub fn axpy(y: &mut [f32], a: f32, x: &[f32]) {
-    for (yi, xi) in y.iter_mut().zip(x) {
-        *yi += a * xi;
-    }
-}
 
 /// A linear layer's geometry: how its weight matrix `W: [out, K]` is applied to a batch.
 #[derive(Clone, Debug)]
