@@ -7,6 +7,7 @@ mod common;
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
 use lrp_explorer::app::rules::method_for_choice;
+use lrp_explorer::heatmap::plot::{BASELINE_COLOR, PALETTE, PLOT_SIZE};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain, layer_relevance};
 use lrp_explorer::model::Model;
 use lrp_explorer::ui::layer_panel::bar_at;
@@ -180,4 +181,61 @@ fn clicking_a_channel_map_shows_its_conditional_heatmap() {
     assert!(diff < 1e-5, "max diff {diff}");
     assert!((c.unit_total - unit_total).abs() < 1e-5);
     assert!(unit_total.abs() > 1e-4, "the channel carries relevance");
+}
+
+#[test]
+fn the_faithfulness_curves_export_as_png() {
+    let mut f = open_fixture("mlp");
+    f.harness.state_mut().settings.tab = lrp_explorer::app::state::CentralTab::Faithfulness;
+    f.harness.state_mut().settings.faith_samples = 4;
+    f.harness.state_mut().settings.faith_steps = 10;
+    f.harness.run();
+    // Before a run the button is disabled: clicking it writes nothing.
+    f.harness.get_by_label("Export PNG").click();
+    f.harness.run();
+    f.harness.get_by_label("Run").click();
+    f.harness.run();
+    let faith = f.harness.state().session.faith.clone().expect("curves computed");
+    let pngs = |f: &Fixture| -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(f.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".png"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(pngs(&f).is_empty());
+    f.harness.get_by_label("Export PNG").click();
+    f.harness.run();
+    let files = pngs(&f);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].to_string_lossy().ends_with("_faithfulness.png"));
+    let img = image::open(&files[0]).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), PLOT_SIZE);
+    let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == [c[0], c[1], c[2], 255]).count();
+    // The current rule, the second rule and the dashed random baseline are all drawn.
+    assert!(count(PALETTE[0]) > 100 && count(PALETTE[1]) > 100 && count(BASELINE_COLOR) > 50);
+    // The plot is the session's curves.
+    let plot = faith.line_plot("mlp");
+    assert!(
+        plot.title.contains("mlp") && plot.title.contains("4 samples"),
+        "{}",
+        plot.title
+    );
+    assert_eq!(
+        plot.curves[0].label,
+        format!("epsilon_plus (AOPC {:.4})", faith.curves[0].aopc)
+    );
+    assert!(plot.curves[2].dashed);
+    // A second export does not overwrite the first: it gets a new name.
+    f.harness.get_by_label("Export PNG").click();
+    f.harness.run();
+    let files = pngs(&f);
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with("_faithfulness (2).png"))
+    );
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use crate::eval::{FlipOrder, FlipSettings, aopc, perturbation_curves};
+use crate::heatmap::plot::LinePlot;
 use crate::lrp::{InitRelevance, LayerRule, Method, Target, explain, layer_relevance};
 use crate::model::Model;
 
@@ -73,9 +74,35 @@ pub struct FaithResult {
     pub removed: Vec<f32>,
     /// One curve per method, then `random`.
     pub curves: Vec<FaithCurve>,
+    /// The class explained at each sample.
+    pub target: Target,
 }
 
 impl FaithResult {
+    /// The curves as a picture to export: the methods in the palette's colours, `random` dashed and grey, each
+    /// with its AOPC; the title names the model, the target and the number of samples.
+    pub fn line_plot(&self, model: &str) -> LinePlot {
+        let target = match &self.target {
+            Target::Predicted | Target::PerSample(_) => "predicted class".to_string(),
+            Target::Class(c) => format!("class {c}"),
+            Target::Contrast { class, against } => format!("class {class} rather than {against}"),
+        };
+        let title = format!(
+            "Pixel flipping · {model} · {target} · {} sample{}",
+            self.samples,
+            if self.samples == 1 { "" } else { "s" }
+        );
+        let (random, rules) = match self.curves.split_last() {
+            Some((last, rest)) if last.label == "random" => (Some((last.values.as_slice(), last.aopc)), rest),
+            _ => (None, self.curves.as_slice()),
+        };
+        let rules: Vec<(String, Vec<f32>, f32)> = rules
+            .iter()
+            .map(|c| (c.label.clone(), c.values.clone(), c.aopc))
+            .collect();
+        LinePlot::faithfulness(title, &self.removed, &rules, random)
+    }
+
     /// The plot data as CSV: `removed,<label>,…` then one row per point.
     pub fn to_csv(&self) -> String {
         let mut s = String::from("removed");
@@ -175,6 +202,7 @@ pub fn run_faithfulness(req: &FaithRequest) -> Result<FaithResult, String> {
         samples: req.inputs.len(),
         removed,
         curves,
+        target: req.target.clone(),
     })
 }
 
