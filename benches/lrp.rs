@@ -100,5 +100,48 @@ fn comparison_grid(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, single_sample, batched, comparison_grid);
+/// The window's unit gallery: the top 8 of 10,000 samples of the bundled CNN for a first-convolution channel.
+fn gallery(c: &mut Criterion) {
+    use lrp_explorer::app::analysis::{GalleryRequest, Progress, run_gallery};
+    use std::sync::Arc;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let model = Arc::new(lrp_explorer::model::load(&root.join("models/cnn.onnx")).unwrap().model);
+    let ds = lrp_explorer::data::load_dataset(&root.join("test-images-idx3-ubyte.gz"), None).unwrap();
+    let pre = lrp_explorer::data::Preprocess::default();
+    let inputs: Vec<Vec<f32>> = (0..10_000)
+        .map(|i| pre.apply_one(ds.image(i % ds.len()), ds.height, ds.width))
+        .collect();
+    let method: Method = "epsilon_plus".parse().unwrap();
+    let Method::Lrp(composite) = &method else {
+        unreachable!()
+    };
+    let plan = composite.resolve(&model).unwrap();
+    let position = (1..model.layers().len())
+        .find(|&k| model.shape_at(k).len() == 3)
+        .unwrap();
+    let mut group = c.benchmark_group("gallery10000/cnn");
+    group.throughput(Throughput::Elements(10_000));
+    group.sample_size(10);
+    group.bench_function("epsilon_plus", |b| {
+        b.iter(|| {
+            let req = GalleryRequest {
+                generation: 1,
+                model: model.clone(),
+                inputs: inputs.clone(),
+                method: method.clone(),
+                plan: plan.clone(),
+                position,
+                unit: 2,
+                target: Target::Predicted,
+                init: InitRelevance::Logit,
+                top: 8,
+                progress: Arc::new(Progress::default()),
+            };
+            black_box(run_gallery(&req).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, single_sample, batched, comparison_grid, gallery);
 criterion_main!(benches);

@@ -92,6 +92,7 @@ fn info_data_prints_count_shape_and_labels() {
 fn faithfulness_rules_beat_the_random_baseline() {
     let tmp = tempfile::tempdir().unwrap();
     let csv = tmp.path().join("curves.csv");
+    let png = tmp.path().join("curves.png");
     let out = stdout_of(
         bin()
             .args(["eval", "--faithfulness", "--model"])
@@ -107,7 +108,9 @@ fn faithfulness_rules_beat_the_random_baseline() {
                 "gradient",
                 "--curves-out",
             ])
-            .arg(&csv),
+            .arg(&csv)
+            .arg("--plot")
+            .arg(&png),
     );
     let aopc = |name: &str| -> f32 {
         let line = out
@@ -119,6 +122,12 @@ fn faithfulness_rules_beat_the_random_baseline() {
     assert!(aopc("epsilon_plus_flat") > aopc("random"), "{out}");
     let text = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(text.lines().count(), 1 + 3 * 21, "{text}");
+    // The plot: one colour per rule and the grey baseline.
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!(img.dimensions(), lrp_explorer::heatmap::plot::PLOT_SIZE);
+    let count = |c: [u8; 3]| img.pixels().filter(|p| p.0 == [c[0], c[1], c[2], 255]).count();
+    use lrp_explorer::heatmap::plot::{BASELINE_COLOR, PALETTE};
+    assert!(count(PALETTE[0]) > 100 && count(PALETTE[1]) > 100 && count(BASELINE_COLOR) > 50);
     // The same command again refuses to overwrite the curves.
     let again = bin()
         .args(["eval", "--faithfulness", "--model"])

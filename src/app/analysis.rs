@@ -6,11 +6,14 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use ndarray::{ArrayD, Axis, IxDyn};
 
+pub use super::gallery::{GALLERY_CHUNK, GalleryRequest, GalleryResult, run_gallery};
+
 use crate::eval::{FlipOrder, FlipSettings, aopc, perturbation_curves};
+use crate::heatmap::plot::LinePlot;
 use crate::lrp::{InitRelevance, LayerRule, Method, Target, explain, layer_relevance};
 use crate::model::Model;
 
-/// Samples per chunk of the background jobs; cancellation is checked between chunks.
+/// Samples per chunk of the faithfulness job; cancellation is checked between chunks.
 pub const CHUNK: usize = 16;
 
 /// Progress shared with the window: samples done, samples in all, and the cancel flag.
@@ -32,7 +35,7 @@ impl Progress {
         self.cancel.store(true, Ordering::Relaxed);
     }
 
-    fn cancelled(&self) -> bool {
+    pub(super) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
 }
@@ -73,9 +76,35 @@ pub struct FaithResult {
     pub removed: Vec<f32>,
     /// One curve per method, then `random`.
     pub curves: Vec<FaithCurve>,
+    /// The class explained at each sample.
+    pub target: Target,
 }
 
 impl FaithResult {
+    /// The curves as a picture to export: the methods in the palette's colours, `random` dashed and grey, each
+    /// with its AOPC; the title names the model, the target and the number of samples.
+    pub fn line_plot(&self, model: &str) -> LinePlot {
+        let target = match &self.target {
+            Target::Predicted | Target::PerSample(_) => "predicted class".to_string(),
+            Target::Class(c) => format!("class {c}"),
+            Target::Contrast { class, against } => format!("class {class} rather than {against}"),
+        };
+        let title = format!(
+            "Pixel flipping · {model} · {target} · {} sample{}",
+            self.samples,
+            if self.samples == 1 { "" } else { "s" }
+        );
+        let (random, rules) = match self.curves.split_last() {
+            Some((last, rest)) if last.label == "random" => (Some((last.values.as_slice(), last.aopc)), rest),
+            _ => (None, self.curves.as_slice()),
+        };
+        let rules: Vec<(String, Vec<f32>, f32)> = rules
+            .iter()
+            .map(|c| (c.label.clone(), c.values.clone(), c.aopc))
+            .collect();
+        LinePlot::faithfulness(title, &self.removed, &rules, random)
+    }
+
     /// The plot data as CSV: `removed,<label>,…` then one row per point.
     pub fn to_csv(&self) -> String {
         let mut s = String::from("removed");
@@ -96,7 +125,7 @@ impl FaithResult {
     }
 }
 
-fn batch(model: &Model, inputs: &[Vec<f32>]) -> Result<ArrayD<f32>, String> {
+pub(super) fn batch(model: &Model, inputs: &[Vec<f32>]) -> Result<ArrayD<f32>, String> {
     let mut shape = vec![inputs.len()];
     shape.extend_from_slice(model.input_shape());
     ArrayD::from_shape_vec(IxDyn(&shape), inputs.concat())
@@ -175,6 +204,7 @@ pub fn run_faithfulness(req: &FaithRequest) -> Result<FaithResult, String> {
         samples: req.inputs.len(),
         removed,
         curves,
+        target: req.target.clone(),
     })
 }
 
@@ -234,17 +264,20 @@ fn keep_unit(r: &mut ArrayD<f32>, unit: usize) {
     *r = flat;
 }
 
-/// Total relevance of `unit` per sample in `r` (`[N, shape…]`).
-fn unit_totals(r: &ArrayD<f32>, unit: usize) -> Vec<f32> {
-    let block = if r.ndim() == 4 { r.shape()[2] * r.shape()[3] } else { 1 };
+/// Total relevance of `unit` per sample in `r` (`[N, shape…]`): a channel's sum for `[N, C, H, W]`, else one element.
+pub(super) fn unit_totals(r: &ArrayD<f32>, unit: usize) -> Vec<f32> {
+    if r.ndim() == 4 {
+        if unit >= r.shape()[1] {
+            return vec![0.0; r.shape()[0]];
+        }
+        return r
+            .index_axis(Axis(1), unit)
+            .axis_iter(Axis(0))
+            .map(|channel| channel.sum())
+            .collect();
+    }
     r.axis_iter(Axis(0))
-        .map(|s| {
-            s.iter()
-                .enumerate()
-                .filter(|(j, _)| j / block == unit)
-                .map(|(_, v)| *v)
-                .sum()
-        })
+        .map(|s| s.iter().nth(unit).copied().unwrap_or(0.0))
         .collect()
 }
 
@@ -272,67 +305,5 @@ pub fn run_conditional(req: &ConditionalRequest) -> Result<ConditionalResult, St
         unit: req.unit,
         relevance: r.iter().copied().collect(),
         unit_total,
-    })
-}
-
-/// Finds the samples where a unit receives the most relevance.
-#[derive(Clone, Debug)]
-pub struct GalleryRequest {
-    pub generation: u64,
-    pub model: Arc<Model>,
-    pub inputs: Vec<Vec<f32>>,
-    pub method: Method,
-    pub plan: Vec<LayerRule>,
-    pub position: usize,
-    pub unit: usize,
-    pub target: Target,
-    pub init: InitRelevance,
-    /// How many to keep.
-    pub top: usize,
-    pub progress: Arc<Progress>,
-}
-
-/// The top samples: `(sample index, relevance of the unit)`, largest first.
-#[derive(Clone, Debug, PartialEq)]
-pub struct GalleryResult {
-    pub generation: u64,
-    pub position: usize,
-    pub unit: usize,
-    pub top: Vec<(usize, f32)>,
-}
-
-/// Explains every sample chunk by chunk and keeps the `top` largest unit totals.
-pub fn run_gallery(req: &GalleryRequest) -> Result<GalleryResult, String> {
-    let model = &req.model;
-    if req.plan.len() != model.layers().len() {
-        return Err("the gallery needs LRP rules on every layer (not a gradient baseline)".into());
-    }
-    let method = &req.method;
-    let progress = &req.progress;
-    progress.total.store(req.inputs.len(), Ordering::Relaxed);
-    progress.done.store(0, Ordering::Relaxed);
-    let mut all = Vec::with_capacity(req.inputs.len());
-    for (c, chunk) in req.inputs.chunks(CHUNK * 4).enumerate() {
-        if progress.cancelled() {
-            return Err("cancelled".into());
-        }
-        let x = batch(model, chunk)?;
-        let e = explain(model, &x, method, &req.target, req.init).map_err(|e| e.to_string())?;
-        let r = e
-            .relevance
-            .get(req.position)
-            .ok_or_else(|| format!("no position {}", req.position))?;
-        for (i, t) in unit_totals(r, req.unit).into_iter().enumerate() {
-            all.push((c * CHUNK * 4 + i, t));
-        }
-        progress.done.fetch_add(chunk.len(), Ordering::Relaxed);
-    }
-    all.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    all.truncate(req.top);
-    Ok(GalleryResult {
-        generation: req.generation,
-        position: req.position,
-        unit: req.unit,
-        top: all,
     })
 }

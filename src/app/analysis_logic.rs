@@ -39,6 +39,16 @@ impl LrpApp {
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
+            Command::ExportFaithfulnessPlot => match &self.session.faith {
+                Some(f) => {
+                    let model = self.session.model.as_ref().map_or("model", |m| m.name());
+                    let data = ExportData::Plot(f.line_plot(model));
+                    let name = format!("{}_faithfulness.png", self.export_stem());
+                    let path = export::unique_path(&self.settings.export_dir.join(name));
+                    self.submit(Job::Export { path, data });
+                }
+                None => self.session.error("no faithfulness curves to export yet"),
+            },
             Command::CancelAnalysis => {
                 for p in [&self.session.faith_progress, &self.session.gallery_progress]
                     .into_iter()

@@ -49,6 +49,8 @@ pub enum Command {
     RunFaithfulness,
     /// Export the faithfulness curves as CSV.
     ExportFaithfulness,
+    /// Export the faithfulness curves as a PNG plot.
+    ExportFaithfulnessPlot,
     /// Stop the running faithfulness and gallery jobs.
     CancelAnalysis,
     /// Show the conditional heatmap of one unit at a stepper position, and its gallery.

@@ -20,6 +20,7 @@ use crate::data::preprocess::Preprocess;
 use crate::data::{Dataset, load_dataset};
 use crate::eval::conservation_ledger;
 use crate::heatmap::export;
+use crate::heatmap::plot::LinePlot;
 use crate::lrp::{InitRelevance, Method, Target, explain};
 use crate::model::{LoadedModel, Model, softmax_rows};
 
@@ -66,6 +67,8 @@ pub enum ExportData {
     },
     /// Text written as is (e.g. the faithfulness curves as CSV).
     Text(String),
+    /// A line plot drawn as PNG (e.g. the faithfulness curves).
+    Plot(LinePlot),
 }
 
 /// An explanation to compute.
@@ -374,6 +377,7 @@ fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), String>
         ExportData::Array { values, shape } => export::save_npy(path, values, shape),
         ExportData::Csv { values, width } => export::save_csv(path, values, *width),
         ExportData::Text(text) => export::write_new_atomic(path, text.as_bytes()),
+        ExportData::Plot(plot) => crate::heatmap::plot::save_line_plot(path, plot),
     };
     r.map_err(|e| e.to_string())
 }

@@ -12,6 +12,7 @@ use ndarray::{ArrayD, IxDyn};
 use super::InputArgs;
 use crate::data::{Dataset, choose_preprocess};
 use crate::eval::{FlipOrder, FlipSettings, aopc, confusion, perturbation_curves};
+use crate::heatmap::plot::{LinePlot, save_line_plot};
 use crate::lrp::{InitRelevance, Method, Target, explain};
 use crate::model::LoadedModel;
 
@@ -37,6 +38,9 @@ pub struct EvalArgs {
     /// Where to write the mean curves as CSV (default: `faithfulness.csv`; never overwritten without --force).
     #[arg(long)]
     pub curves_out: Option<PathBuf>,
+    /// Also draw the mean curves as a PNG plot here (with --faithfulness; never overwritten without --force).
+    #[arg(long, value_name = "FILE.png")]
+    pub plot: Option<PathBuf>,
     #[arg(long)]
     pub force: bool,
     /// Seed of the random baseline order.
@@ -136,8 +140,10 @@ fn faithfulness(args: &EvalArgs, p: &Prepared) -> Result<()> {
         .curves_out
         .clone()
         .unwrap_or_else(|| PathBuf::from("faithfulness.csv"));
-    if out.exists() && !args.force {
-        bail!("{} exists; pass --force to replace it", out.display());
+    for path in std::iter::once(&out).chain(&args.plot) {
+        if path.exists() && !args.force {
+            bail!("{} exists; pass --force to replace it", path.display());
+        }
     }
     let model = &p.loaded.model;
     let n = p.inputs.nrows();
@@ -199,6 +205,22 @@ fn faithfulness(args: &EvalArgs, p: &Prepared) -> Result<()> {
     crate::heatmap::export::replace_atomic(&out, csv.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
     eprintln!("curves of {n} samples written to {}", out.display());
+    if let Some(path) = &args.plot {
+        let title = format!(
+            "Pixel flipping · {} · predicted class · {n} sample{}",
+            model.name(),
+            if n == 1 { "" } else { "s" }
+        );
+        let (random, rules) = rows.split_last().context("no curves")?;
+        let rules: Vec<(String, Vec<f32>, f32)> =
+            rules.iter().map(|(l, _, m)| (l.clone(), m.clone(), aopc(m))).collect();
+        let plot = LinePlot::faithfulness(title, &random.1, &rules, Some((&random.2, aopc(&random.2))));
+        if args.force && path.exists() {
+            std::fs::remove_file(path).with_context(|| format!("replacing {}", path.display()))?;
+        }
+        save_line_plot(path, &plot)?;
+        eprintln!("plot written to {}", path.display());
+    }
     Ok(())
 }
 

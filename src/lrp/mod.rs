@@ -295,6 +295,41 @@ fn explain_serial(
     })
 }
 
+/// The LRP relevance at the input of layer `stop` only, `[N, model.shape_at(stop)...]`, with the explained class of
+/// each sample: the output-to-`stop` part of [`explain`] under the per-layer rules `plan` (from
+/// [`Composite::resolve`]), skipping the layers below `stop` and keeping no other layer's relevance. For questions
+/// about one position over many samples, such as which samples give a unit the most relevance.
+pub fn relevance_at(
+    model: &Model,
+    x: &ArrayD<f32>,
+    plan: &[LayerRule],
+    target: &Target,
+    init: InitRelevance,
+    stop: usize,
+) -> Result<(ArrayD<f32>, Vec<usize>), LrpError> {
+    let layers = model.layers().len();
+    if plan.len() != layers || stop > layers {
+        return Err(LrpError::Rule(format!(
+            "relevance at layer {stop} needs one rule per layer ({} given for {layers} layers)",
+            plan.len()
+        )));
+    }
+    model.check_finite()?;
+    let activations = model.forward(x)?;
+    let out = &activations[layers];
+    let n = out.shape()[0];
+    let logits = out
+        .to_shape((n, model.num_outputs()))
+        .map(|v| v.to_owned())
+        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
+    let (r0, targets) = initial_relevance(&logits, target, init)?;
+    let mut r = as_output_shape(model, r0);
+    for k in (stop..layers).rev() {
+        r = layer_relevance(model, k, &activations[k], &activations[k + 1], &r, &plan[k]);
+    }
+    Ok((r, targets))
+}
+
 /// Gradient of `⟨r0, f(x)⟩` at the input of every layer.
 fn gradients(model: &Model, activations: &[ArrayD<f32>], r0: ArrayD<f32>) -> Vec<ArrayD<f32>> {
     let layers = model.layers().len();

@@ -1,5 +1,5 @@
 //! The "Faithfulness" tab: pixel-flipping curves (target logit vs fraction removed) for the current rule, a second
-//! rule and the random baseline, with AOPC; computed in the background with progress and Cancel; CSV export.
+//! rule and the random baseline, with AOPC; computed in the background with progress and Cancel; CSV and PNG export.
 
 use egui::Color32;
 use egui_plot::{Legend, Line, Plot};
@@ -8,12 +8,14 @@ use super::fmt_num;
 use crate::app::Command;
 use crate::app::rules::{BASELINES, PRESETS, SINGLE_RULES};
 use crate::app::state::{Session, Settings};
+use crate::heatmap::plot::{BASELINE_COLOR, PALETTE};
 
-const COLORS: [Color32; 3] = [
-    Color32::from_rgb(230, 120, 40),
-    Color32::from_rgb(80, 150, 230),
-    Color32::from_gray(150),
-];
+/// The exported plot's colours: the current rule, the second rule, the random baseline.
+const COLORS: [Color32; 3] = [rgb(PALETTE[0]), rgb(PALETTE[1]), rgb(BASELINE_COLOR)];
+
+const fn rgb(c: [u8; 3]) -> Color32 {
+    Color32::from_rgb(c[0], c[1], c[2])
+}
 
 /// The faithfulness tab.
 pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
@@ -80,6 +82,13 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session
             .clicked()
         {
             commands.push(Command::ExportFaithfulness);
+        }
+        if ui
+            .add_enabled(session.faith.is_some(), egui::Button::new("Export PNG"))
+            .on_hover_text("the curves as a picture, with axes, legend and AOPC")
+            .clicked()
+        {
+            commands.push(Command::ExportFaithfulnessPlot);
         }
     });
     let Some(f) = &session.faith else {

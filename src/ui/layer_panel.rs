@@ -67,7 +67,7 @@ pub fn layer_panel_ui(
         commands.extend(channels_ui(ui, settings, session, view, selected));
     } else {
         ui.checkbox(&mut settings.sort_neurons, "sort by relevance");
-        neurons_ui(ui, result, selected, settings.sort_neurons);
+        commands.extend(neurons_ui(ui, result, selected, settings.sort_neurons));
     }
     commands.extend(super::unit_panel::unit_picker_ui(ui, session, selected));
     ui.add_space(4.0);
@@ -106,7 +106,8 @@ fn channels_ui(
                                     .fit_to_exact_size(Vec2::splat(size))
                                     .sense(egui::Sense::click()),
                             )
-                            .accessible_name(format!("channel {ch} relevance"));
+                            .accessible_name(format!("channel {ch} relevance"))
+                            .on_hover_text(format!("channel {ch}: Σ relevance {}", fmt_num(m.total)));
                         if r.clicked() {
                             commands.push(Command::SelectUnit {
                                 position: layer,
@@ -125,9 +126,17 @@ fn channels_ui(
     commands
 }
 
-fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: bool) {
+/// The bar nearest to plot coordinate `x` among `bars` bars drawn at `0, 1, …` (`None` outside them).
+pub fn bar_at(x: f64, bars: usize) -> Option<usize> {
+    let k = x.round();
+    (k >= 0.0 && (k as usize) < bars && (x - k).abs() <= 0.5).then_some(k as usize)
+}
+
+/// Relevance and activation bar charts of a flat position; a click on a bar selects that neuron.
+fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: bool) -> Vec<Command> {
+    let mut commands = Vec::new();
     let (Some(rel), Some(act)) = (result.relevance.get(layer), result.activations.get(layer)) else {
-        return;
+        return commands;
     };
     let mut order: Vec<usize> = (0..rel.len()).collect();
     if sort {
@@ -146,7 +155,17 @@ fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: boo
             })
             .collect()
     };
+    // Neurons live at the inputs of layers: position 0 is the model input, not a unit one can condition on.
+    let clickable = layer > 0;
+    if clickable {
+        ui.label(
+            egui::RichText::new("click a bar for the neuron's conditional heatmap")
+                .small()
+                .weak(),
+        );
+    }
     let width = (ui.available_width() - 8.0) / 2.0;
+    let n = order.len();
     ui.horizontal(|ui| {
         for (id, title, values, pos, neg) in [
             (
@@ -169,17 +188,34 @@ fn neurons_ui(ui: &mut egui::Ui, result: &ExplainResult, layer: usize, sort: boo
                 let chart = BarChart::new(title, bars(values, pos, neg)).element_formatter(Box::new(|bar, _| {
                     format!("{}: {}", bar.name, fmt_num(bar.value as f32))
                 }));
-                Plot::new((id, layer))
+                // No x margin: the bars fill the plot from -0.5 to n - 0.5, one bar per slot.
+                let shown = Plot::new((id, layer))
                     .width(width)
                     .height(130.0)
                     .allow_zoom(false)
                     .allow_scroll(false)
+                    .allow_drag(false)
+                    .allow_boxed_zoom(false)
+                    .allow_double_click_reset(false)
+                    .set_margin_fraction(Vec2::new(0.0, 0.05))
+                    .include_x(-0.5)
+                    .include_x(n as f64 - 0.5)
                     .show_grid([false, true])
                     .show_x(false)
                     .show(ui, |p| p.bar_chart(chart));
+                let response = shown.response.accessible_name(format!("{title} bars"));
+                if clickable
+                    && response.clicked()
+                    && let Some(pos) = response.interact_pointer_pos()
+                    && let Some(x) = bar_at(shown.transform.value_from_position(pos).x, n)
+                    && let Some(&unit) = order.get(x)
+                {
+                    commands.push(Command::SelectUnit { position: layer, unit });
+                }
             });
         }
     });
+    commands
 }
 
 fn totals_ui(ui: &mut egui::Ui, model: &Model, result: &ExplainResult, selected: usize) {
