@@ -249,3 +249,31 @@ fn explain_cli_joins_chunks_in_order() {
         assert!(err < 1e-4, "layer {k}: {err:.3e}");
     }
 }
+
+/// `info --rule` counts the arithmetic of an explanation: for the MLP with ε, the forward pass and the relevance
+/// pass each cost one multiply-add per weight.
+#[test]
+fn info_counts_the_multiply_adds_of_a_rule() {
+    let out = run_ok(
+        bin()
+            .args(["info", "--model"])
+            .arg(fixtures().join("models/mlp.onnx"))
+            .args(["--rule", "epsilon:0.25"]),
+    );
+    assert!(
+        out.contains("532400 multiply-adds per sample (forward 266200, relevance 266200), 1.065 MFLOP"),
+        "{out}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let err = run_err(
+        &[
+            "info",
+            "--model",
+            fixtures().join("models/mlp.onnx").to_str().unwrap(),
+            "--rule",
+            "gradient",
+        ],
+        tmp.path(),
+    );
+    assert!(err.contains("LRP rules"), "{err}");
+}

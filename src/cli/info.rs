@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 
 use super::describe_model;
+use crate::lrp::{Method, multiply_adds};
 
 #[derive(Args, Debug)]
 pub struct InfoArgs {
@@ -15,6 +16,9 @@ pub struct InfoArgs {
     pub data: Option<PathBuf>,
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Also print the multiply-adds per sample that this rule spec costs on the model (LRP rules only).
+    #[arg(long)]
+    pub rule: Option<String>,
 }
 
 pub fn run(args: InfoArgs) -> Result<()> {
@@ -36,6 +40,19 @@ pub fn run(args: InfoArgs) -> Result<()> {
         }
         for (key, value) in &m.metadata {
             println!("metadata: {key} = {value}");
+        }
+        if let Some(spec) = &args.rule {
+            let Method::Lrp(composite) = spec.parse::<Method>()? else {
+                bail!("--rule {spec}: the cost is counted for LRP rules, not for gradient baselines");
+            };
+            let cost = multiply_adds(&m.model, &composite.resolve(&m.model)?);
+            println!(
+                "cost of {spec}: {} multiply-adds per sample (forward {}, relevance {}), {:.3} MFLOP",
+                cost.forward + cost.relevance,
+                cost.forward,
+                cost.relevance,
+                cost.flops() as f64 / 1e6
+            );
         }
     }
     if let Some(path) = data {

@@ -3,11 +3,13 @@
 //! Relevance always starts from the pre-softmax logits (a final softmax is never part of the model's layers).
 
 mod composite;
+mod cost;
 mod propagate;
 mod rule;
 mod spec;
 
 pub use composite::{Composite, PRESET_NAMES, Selector, check_applicable};
+pub use cost::{Cost, multiply_adds};
 pub use propagate::{layer_gradient, layer_relevance, linear_relevance};
 pub use rule::{DEFAULT_STABILIZER, LRP0_EPSILON, LayerRule, Rule};
 pub use spec::parse_layer_rule;

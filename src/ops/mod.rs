@@ -90,6 +90,36 @@ impl Affine {
                     row.fill(v);
                 }
             }
+            Affine::Conv(g) if g.stride == [1, 1] && g.padding == [0; 4] => {
+                // Each input pixel gets the sum of S over the windows covering it: a box filter, done as a
+                // horizontal then a vertical running sum, identical for every input channel.
+                let plane = g.height * g.width;
+                let mut rows = vec![0.0f32; g.out_height * g.width];
+                for (x, s) in out
+                    .chunks_exact_mut(per.max(1))
+                    .zip(ss.chunks_exact(g.positions().max(1)))
+                {
+                    rows.fill(0.0);
+                    for (row, srow) in rows.chunks_exact_mut(g.width).zip(s.chunks_exact(g.out_width.max(1))) {
+                        for j in 0..g.kernel[1] {
+                            for (d, v) in row[j..j + g.out_width].iter_mut().zip(srow) {
+                                *d += v;
+                            }
+                        }
+                    }
+                    let (first, rest) = x.split_at_mut(plane.min(x.len()));
+                    for (oy, row) in rows.chunks_exact(g.width).enumerate() {
+                        for i in 0..g.kernel[0] {
+                            for (d, v) in first[(oy + i) * g.width..][..g.width].iter_mut().zip(row) {
+                                *d += v;
+                            }
+                        }
+                    }
+                    for channel in rest.chunks_exact_mut(plane.max(1)) {
+                        channel.copy_from_slice(first);
+                    }
+                }
+            }
             Affine::Conv(g) => {
                 let (k, p) = (g.patch_len(), g.positions());
                 let mut cols = vec![0.0f32; k * p];
