@@ -1,5 +1,5 @@
 //! Where the time of one explanation goes: each layer's forward step and relevance step, on a chunk of the
-//! batched engine's size ([`lrp_explorer::lrp::CHUNK`] samples, one thread).
+//! batched engine's size ([`lrp_explorer::lrp::chunk_size`] samples, one thread).
 //!
 //! `cargo bench --bench layers`; names are `<model>/<spec>/L<k>_<kind>/{forward,relevance}`.
 
@@ -7,7 +7,7 @@
 mod common;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use lrp_explorer::lrp::{CHUNK, Method, layer_relevance};
+use lrp_explorer::lrp::{Method, chunk_size, layer_relevance};
 use ndarray::{ArrayD, Axis, IxDyn};
 use std::hint::black_box;
 
@@ -31,7 +31,7 @@ fn layers(c: &mut Criterion) {
         ("cnn", "epsilon_gamma_box:0,1"),
     ] {
         let model = common::npz_model(name);
-        let x = batch(&common::inputs(name), CHUNK);
+        let x = batch(&common::inputs(name), chunk_size(&model));
         let Method::Lrp(composite) = spec.parse::<Method>().unwrap() else {
             unreachable!()
         };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use lrp_explorer::lrp::{CHUNK, InitRelevance, Method, Target, explain};
+use lrp_explorer::lrp::{InitRelevance, Method, Target, chunk_size, explain};
 use ndarray::{ArrayD, Axis};
 
 /// `n` samples cycling through the fixture digits, each scaled a little differently so that no two are equal.
@@ -23,13 +23,14 @@ fn max_abs_diff(a: ndarray::ArrayViewD<'_, f32>, b: ndarray::ArrayViewD<'_, f32>
 
 #[test]
 fn a_batch_split_across_threads_equals_each_sample_alone() {
-    let n = 2 * CHUNK + 7;
     for (name, spec) in [
         ("cnn", "epsilon_plus_flat"),
         ("cnn", "epsilon_gamma_box:0,1"),
         ("mlp", "epsilon:0.25"),
     ] {
         let model = common::npz_model(name);
+        let chunk = chunk_size(&model);
+        let n = 2 * chunk + 7;
         let x = batch(&common::inputs(name), n);
         let method: Method = spec.parse().unwrap();
         let labels: Vec<usize> = (0..n).map(|i| (i * 3) % 10).collect();
@@ -43,7 +44,7 @@ fn a_batch_split_across_threads_equals_each_sample_alone() {
         .unwrap();
         assert_eq!(whole.targets, labels);
         assert_eq!(whole.relevance.len(), model.layers().len() + 1);
-        for i in [0, CHUNK - 1, CHUNK, n - 1] {
+        for i in [0, chunk - 1, chunk, n - 1] {
             let xi = x.slice_axis(Axis(0), (i..i + 1).into()).to_owned();
             let one = explain(&model, &xi, &method, &Target::Class(labels[i]), InitRelevance::Logit).unwrap();
             for (k, (a, b)) in whole.relevance.iter().zip(&one.relevance).enumerate() {
@@ -69,7 +70,8 @@ fn a_batch_split_across_threads_equals_each_sample_alone() {
 #[test]
 fn per_sample_targets_of_the_wrong_length_are_refused_for_large_batches() {
     let model = common::npz_model("mlp");
-    let x = batch(&common::inputs("mlp"), CHUNK + 1);
+    let n = chunk_size(&model) + 1;
+    let x = batch(&common::inputs("mlp"), n);
     let method: Method = "epsilon:0.25".parse().unwrap();
     let err = explain(
         &model,
@@ -79,5 +81,8 @@ fn per_sample_targets_of_the_wrong_length_are_refused_for_large_batches() {
         InitRelevance::Logit,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("3 targets given for 33 samples"), "{err}");
+    assert!(
+        err.to_string().contains(&format!("3 targets given for {n} samples")),
+        "{err}"
+    );
 }

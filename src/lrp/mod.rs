@@ -149,13 +149,30 @@ fn as_output_shape(model: &Model, r: Array2<f32>) -> ArrayD<f32> {
         .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
 }
 
-/// Samples per task when a batch is split across threads: small enough that a task's activations and
-/// relevances stay in the core's cache, large enough that the matrix products stay efficient.
+/// Samples per task when a batch of a convolutional model is split across threads: a task's activations and
+/// relevances stay in the core's cache, and each convolution multiplies one sample at a time anyway
+/// (measured best among 8–512 on the fixture CNN, see BENCHMARKS.md).
 pub const CHUNK: usize = 32;
+
+/// Samples per task for models of Dense layers only: their matrix products pack the weights once per call, so
+/// larger chunks amortise that (measured best among 16–1000 on the fixture MLP).
+pub const DENSE_CHUNK: usize = 256;
+
+/// The chunk size [`explain`] uses for `model`.
+pub fn chunk_size(model: &Model) -> usize {
+    use crate::model::Layer;
+    let convolutional = model.layers().iter().any(|l| {
+        matches!(
+            l,
+            Layer::Conv2d(_) | Layer::MaxPool2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_)
+        )
+    });
+    if convolutional { CHUNK } else { DENSE_CHUNK }
+}
 
 /// Explains a batch `x: [N, ...]` (any per-sample shape with the model's input size).
 ///
-/// Batches larger than [`CHUNK`] are split into chunks explained in parallel (rayon), each on one thread;
+/// Batches larger than [`chunk_size`] are split into chunks explained in parallel (rayon), each on one thread;
 /// the result is the same as for one chunk.
 pub fn explain(
     model: &Model,
@@ -171,7 +188,7 @@ pub fn explain(
     Ok(Explanation::concatenate(&parts))
 }
 
-/// Explains `x` chunk by chunk ([`CHUNK`] samples, in parallel) and maps each chunk's explanation with
+/// Explains `x` chunk by chunk ([`chunk_size`] samples, in parallel) and maps each chunk's explanation with
 /// `f(first sample index, explanation)`, in order. Keeps only what `f` returns, so that a large batch can be
 /// explained without holding the relevance of every layer for every sample.
 pub fn explain_map<R: Send>(
@@ -184,7 +201,8 @@ pub fn explain_map<R: Send>(
 ) -> Result<Vec<R>, LrpError> {
     model.check_finite()?;
     let n = x.shape().first().copied().unwrap_or(0);
-    if n <= CHUNK || rayon::current_num_threads() < 2 {
+    let chunk = chunk_size(model);
+    if n <= chunk {
         return Ok(vec![f(0, explain_serial(model, x, method, target, init)?)]);
     }
     if let Target::PerSample(cs) = target
@@ -192,7 +210,6 @@ pub fn explain_map<R: Send>(
     {
         return Err(LrpError::Rule(format!("{} targets given for {n} samples", cs.len())));
     }
-    let chunk = CHUNK;
     let starts: Vec<usize> = (0..n).step_by(chunk).collect();
     starts
         .par_iter()
