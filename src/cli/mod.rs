@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use ndarray_npy::ReadNpyExt;
 
 use crate::lrp::{InitRelevance, Target};
 use crate::model::Model;
@@ -167,9 +167,11 @@ pub fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>> {
 pub fn write_npy(path: &Path, a: &ArrayD<f32>) -> Result<()> {
     let tmp = tmp_path(path);
     let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let a = a.as_standard_layout();
+    let values = a.as_slice().unwrap_or(&[]);
     let mut w = std::io::BufWriter::new(file);
-    a.as_standard_layout()
-        .write_npy(&mut w)
+    crate::heatmap::export::write_npy_f32(&mut w, values, a.shape())
+        .and_then(|()| std::io::Write::flush(&mut w))
         .with_context(|| format!("writing {}", path.display()))?;
     drop(w);
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;

@@ -4,8 +4,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::RgbaImage;
-use ndarray::{ArrayD, IxDyn};
-use ndarray_npy::WriteNpyExt;
 
 use crate::error::ExportError;
 
@@ -88,14 +86,47 @@ pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 
 /// `.npy` bytes of `values` (float32) with `shape`; `path` only names the file in errors.
 pub fn npy_bytes(path: &Path, values: &[f32], shape: &[usize]) -> Result<Vec<u8>, ExportError> {
-    let encode = |message: String| ExportError::Encode {
+    let mut buf = Vec::with_capacity(128 + 4 * values.len());
+    write_npy_f32(&mut buf, values, shape).map_err(|e| ExportError::Encode {
         path: path.into(),
-        message,
-    };
-    let a = ArrayD::from_shape_vec(IxDyn(shape), values.to_vec()).map_err(|e| encode(e.to_string()))?;
-    let mut buf = Vec::new();
-    a.write_npy(&mut buf).map_err(|e| encode(e.to_string()))?;
+        message: e.to_string(),
+    })?;
     Ok(buf)
+}
+
+/// Writes row-major float32 `values` with `shape` in the `.npy` format (version 1.0, little-endian), streaming
+/// the data in blocks: as fast as the writer, with no copy of the whole array.
+pub fn write_npy_f32(w: &mut impl std::io::Write, values: &[f32], shape: &[usize]) -> std::io::Result<()> {
+    if shape.iter().product::<usize>() != values.len() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} values do not fill the shape {shape:?}", values.len()),
+        ));
+    }
+    let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+    let shape_text = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}");
+    // Magic (6) + version (2) + length (2) + header, padded with spaces to a multiple of 64, ending in '\n'.
+    let unpadded = 10 + header.len() + 1;
+    header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
+    header.push('\n');
+    let length = u16::try_from(header.len())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "npy header longer than 65535 bytes"))?;
+    w.write_all(b"\x93NUMPY\x01\x00")?;
+    w.write_all(&length.to_le_bytes())?;
+    w.write_all(header.as_bytes())?;
+    let mut block = Vec::with_capacity(1 << 16);
+    for chunk in values.chunks(1 << 14) {
+        block.clear();
+        for v in chunk {
+            block.extend_from_slice(&v.to_le_bytes());
+        }
+        w.write_all(&block)?;
+    }
+    Ok(())
 }
 
 /// CSV text of `values`, `width` numbers per line.
@@ -121,6 +152,23 @@ pub fn save_csv(path: &Path, values: &[f32], width: usize) -> Result<(), ExportE
 
 #[cfg(test)]
 mod tests {
+    use ndarray::{ArrayD, IxDyn};
+    use ndarray_npy::ReadNpyExt;
+
+    /// What we write, ndarray-npy (and so NumPy) reads back: shapes of every rank, empty arrays included.
+    #[test]
+    fn npy_files_read_back_with_their_shape_and_values() {
+        for shape in [vec![], vec![3], vec![2, 3], vec![0, 4], vec![2, 1, 28, 28]] {
+            let n: usize = shape.iter().product();
+            let values: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 3.0).collect();
+            let bytes = super::npy_bytes(std::path::Path::new("x.npy"), &values, &shape).unwrap();
+            assert_eq!(bytes.len() % 4, 0);
+            let back = ArrayD::<f32>::read_npy(&bytes[..]).unwrap();
+            assert_eq!(back, ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap(), "{shape:?}");
+        }
+        assert!(super::npy_bytes(std::path::Path::new("x.npy"), &[1.0; 5], &[2, 3]).is_err());
+    }
+
     use super::*;
 
     #[test]
