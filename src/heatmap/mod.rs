@@ -93,8 +93,22 @@ pub fn overlay_image(digit: &RgbaImage, values: &[f32], scale: f32, cmap: Colorm
 
 /// Each pixel becomes a `factor×factor` block.
 pub fn upscale_nearest(img: &RgbaImage, factor: u32) -> RgbaImage {
-    let f = factor.max(1);
-    RgbaImage::from_fn(img.width() * f, img.height() * f, |x, y| *img.get_pixel(x / f, y / f))
+    let f = factor.max(1) as usize;
+    let (w, h) = (img.width() as usize, img.height() as usize);
+    let mut out = Vec::with_capacity(w * h * f * f * 4);
+    let mut row = Vec::with_capacity(w * f * 4);
+    for src in img.as_raw().chunks_exact(w * 4).take(h) {
+        row.clear();
+        for pixel in src.chunks_exact(4) {
+            for _ in 0..f {
+                row.extend_from_slice(pixel);
+            }
+        }
+        for _ in 0..f {
+            out.extend_from_slice(&row);
+        }
+    }
+    RgbaImage::from_raw((w * f) as u32, (h * f) as u32, out).unwrap_or_default()
 }
 
 /// Images left to right, `gap` white pixels apart, top-aligned.
@@ -102,10 +116,16 @@ pub fn side_by_side(images: &[&RgbaImage], gap: u32) -> RgbaImage {
     let width = images.iter().map(|i| i.width()).sum::<u32>() + gap * images.len().saturating_sub(1) as u32;
     let height = images.iter().map(|i| i.height()).max().unwrap_or(0);
     let mut out = RgbaImage::from_pixel(width, height, Rgba([255, 255, 255, 255]));
-    let mut x0 = 0;
+    let stride = width as usize * 4;
+    let mut x0 = 0usize;
     for img in images {
-        image::imageops::replace(&mut out, *img, i64::from(x0), 0);
-        x0 += img.width() + gap;
+        let row_len = img.width() as usize * 4;
+        if row_len > 0 {
+            for (dst, src) in out.chunks_exact_mut(stride).zip(img.as_raw().chunks_exact(row_len)) {
+                dst[x0 * 4..x0 * 4 + row_len].copy_from_slice(src);
+            }
+        }
+        x0 += img.width() as usize + gap as usize;
     }
     out
 }
@@ -146,5 +166,28 @@ mod tests {
         assert_eq!(over.get_pixel(1, 1).0, [255, 0, 0, 255]);
         // No relevance: the digit shows through, dimmed to 60 %.
         assert_eq!(over.get_pixel(0, 1).0, [77, 77, 77, 255]);
+    }
+
+    /// Every output pixel against the definitions, with images of different sizes side by side.
+    #[test]
+    fn upscaling_and_side_by_side_place_every_pixel() {
+        let a = RgbaImage::from_fn(3, 2, |x, y| Rgba([x as u8, y as u8, 7, 255]));
+        let b = RgbaImage::from_fn(2, 5, |x, y| Rgba([100 + x as u8, 100 + y as u8, 9, 255]));
+        let big = upscale_nearest(&a, 4);
+        assert_eq!(big.dimensions(), (12, 8));
+        for (x, y, p) in big.enumerate_pixels() {
+            assert_eq!(p, a.get_pixel(x / 4, y / 4));
+        }
+        assert_eq!(upscale_nearest(&a, 0), a);
+        let both = side_by_side(&[&a, &b], 3);
+        assert_eq!(both.dimensions(), (8, 5));
+        for (x, y, p) in both.enumerate_pixels() {
+            let want = match x {
+                0..3 if y < 2 => *a.get_pixel(x, y),
+                6..8 => *b.get_pixel(x - 6, y),
+                _ => Rgba([255, 255, 255, 255]),
+            };
+            assert_eq!(*p, want, "({x}, {y})");
+        }
     }
 }
