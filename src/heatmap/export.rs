@@ -164,7 +164,11 @@ mod tests {
             let bytes = super::npy_bytes(std::path::Path::new("x.npy"), &values, &shape).unwrap();
             assert_eq!(bytes.len() % 4, 0);
             let back = ArrayD::<f32>::read_npy(&bytes[..]).unwrap();
-            assert_eq!(back, ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap(), "{shape:?}");
+            assert_eq!(
+                back,
+                ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap(),
+                "{shape:?}"
+            );
         }
         assert!(super::npy_bytes(std::path::Path::new("x.npy"), &[1.0; 5], &[2, 3]).is_err());
     }
