@@ -27,26 +27,69 @@ fn negative(a: &ArrayD<f32>) -> ArrayD<f32> {
 
 /// `r / stab(d)` elementwise; `d` may have size-1 axes that broadcast over `r` (a per-sample constant).
 fn ratio(r: &ArrayD<f32>, d: &ArrayD<f32>, s: f32) -> ArrayD<f32> {
-    let mut out = r.as_standard_layout().into_owned();
     // Contiguous `d` whose shape is `r`'s trailing axes behind leading ones: it repeats every `d.len()` values.
     let repeats = d.ndim() == r.ndim() && {
         let lead = d.shape().iter().take_while(|&&v| v == 1).count();
         d.shape()[lead..] == r.shape()[lead..]
     };
-    match (out.as_slice_mut(), d.as_slice()) {
-        (Some(o), Some(ds)) if repeats && !ds.is_empty() => {
-            for chunk in o.chunks_exact_mut(ds.len()) {
-                for (o, &d) in chunk.iter_mut().zip(ds) {
-                    *o /= stab(d, s);
+    let values = match (r.as_slice(), d.as_slice()) {
+        (Some(rs), Some(ds)) if repeats && ds.len() == rs.len() => {
+            Some(rs.iter().zip(ds).map(|(&r, &d)| r / stab(d, s)).collect::<Vec<f32>>())
+        }
+        (Some(rs), Some(ds)) if repeats && !ds.is_empty() => {
+            // A per-sample constant: one division per value of `d`, then products.
+            let inverse: Vec<f32> = ds.iter().map(|&d| 1.0 / stab(d, s)).collect();
+            let mut out = Vec::with_capacity(rs.len());
+            for chunk in rs.chunks_exact(inverse.len()) {
+                out.extend(chunk.iter().zip(&inverse).map(|(&r, &i)| r * i));
+            }
+            Some(out)
+        }
+        _ => None,
+    };
+    if let Some(v) = values.and_then(|v| ArrayD::from_shape_vec(r.raw_dim(), v).ok()) {
+        return v;
+    }
+    let mut out = r.as_standard_layout().into_owned();
+    match d.broadcast(r.raw_dim()) {
+        Some(d) => Zip::from(&mut out).and(&d).for_each(|o, &d| *o /= stab(d, s)),
+        None => out.fill(0.0),
+    }
+    out
+}
+
+/// Whether any value is negative, without branching per value (so that it vectorises).
+fn any_negative(x: &ArrayD<f32>) -> bool {
+    match x.as_slice() {
+        Some(xs) => xs.chunks(256).any(|c| c.iter().fold(false, |acc, &v| acc | (v < 0.0))),
+        None => x.iter().any(|&v| v < 0.0),
+    }
+}
+
+/// `a: [N, C, ...]` summed over its channel axis → `[N, ...]`.
+fn sum_channels(a: &ArrayD<f32>) -> ArrayD<f32> {
+    let shape = a.shape();
+    if let (Some(values), true) = (a.as_slice(), shape.len() >= 2) {
+        let (n, c) = (shape[0], shape[1]);
+        let plane: usize = shape[2..].iter().product();
+        let mut out = vec![0.0f32; n * plane];
+        for (dst, sample) in out
+            .chunks_exact_mut(plane.max(1))
+            .zip(values.chunks_exact((c * plane).max(1)))
+        {
+            for channel in sample.chunks_exact(plane.max(1)) {
+                for (d, v) in dst.iter_mut().zip(channel) {
+                    *d += v;
                 }
             }
         }
-        _ => match d.broadcast(r.raw_dim()) {
-            Some(d) => Zip::from(&mut out).and(&d).for_each(|o, &d| *o /= stab(d, s)),
-            None => out.fill(0.0),
-        },
+        let mut out_shape = vec![n];
+        out_shape.extend_from_slice(&shape[2..]);
+        if let Ok(summed) = ArrayD::from_shape_vec(IxDyn(&out_shape), out) {
+            return summed;
+        }
     }
-    out
+    a.sum_axis(Axis(1))
 }
 
 /// `acc += a ⊙ b`.
@@ -90,7 +133,7 @@ pub fn linear_relevance(
         }
     };
     let st = rule.stabilizer;
-    let has_negative_input = x.iter().any(|&v| v < 0.0);
+    let has_negative_input = any_negative(x);
 
     match rule.rule {
         Rule::Epsilon { .. } | Rule::Norm => {
@@ -149,7 +192,7 @@ pub fn linear_relevance(
             let s = ratio(r, &d, st);
             match view.affine {
                 Affine::Depthwise(_) => bwd(&s, ones_w.view()),
-                _ => view.affine.transpose_ones(&s.sum_axis(Axis(1)), &shape),
+                _ => view.affine.transpose_ones(&sum_channels(&s), &shape),
             }
         }
         Rule::WSquare => {
