@@ -249,6 +249,37 @@ impl Explanation {
     }
 }
 
+/// The common start of every explanation.
+struct Start {
+    /// Every layer's input, then the logits.
+    activations: Vec<ArrayD<f32>>,
+    /// `[N, classes]`.
+    logits: Array2<f32>,
+    /// The initial relevance, shaped like the output.
+    r0: ArrayD<f32>,
+    /// The explained class of each sample.
+    targets: Vec<usize>,
+}
+
+/// The forward pass and the initial relevance.
+fn forward_and_init(model: &Model, x: &ArrayD<f32>, target: &Target, init: InitRelevance) -> Result<Start, LrpError> {
+    let activations = model.forward(x)?;
+    let out = &activations[model.layers().len()];
+    let n = out.shape()[0];
+    let logits = out
+        .to_shape((n, model.num_outputs()))
+        .map(|v| v.to_owned())
+        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
+    let (r0, targets) = initial_relevance(&logits, target, init)?;
+    let r0 = as_output_shape(model, r0);
+    Ok(Start {
+        activations,
+        logits,
+        r0,
+        targets,
+    })
+}
+
 /// [`explain`] on one thread.
 fn explain_serial(
     model: &Model,
@@ -257,16 +288,13 @@ fn explain_serial(
     target: &Target,
     init: InitRelevance,
 ) -> Result<Explanation, LrpError> {
-    let activations = model.forward(x)?;
     let layers = model.layers().len();
-    let out = &activations[layers];
-    let n = out.shape()[0];
-    let logits = out
-        .to_shape((n, model.num_outputs()))
-        .map(|v| v.to_owned())
-        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
-    let (r0, targets) = initial_relevance(&logits, target, init)?;
-    let r0 = as_output_shape(model, r0);
+    let Start {
+        activations,
+        logits,
+        r0,
+        targets,
+    } = forward_and_init(model, x, target, init)?;
     let relevance = match method {
         Method::Lrp(composite) => {
             let plan = composite.resolve(model)?;
@@ -334,15 +362,12 @@ pub fn relevance_at(
         )));
     }
     model.check_finite()?;
-    let activations = model.forward(x)?;
-    let out = &activations[layers];
-    let n = out.shape()[0];
-    let logits = out
-        .to_shape((n, model.num_outputs()))
-        .map(|v| v.to_owned())
-        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
-    let (r0, targets) = initial_relevance(&logits, target, init)?;
-    let mut r = as_output_shape(model, r0);
+    let Start {
+        activations,
+        r0: mut r,
+        targets,
+        ..
+    } = forward_and_init(model, x, target, init)?;
     for k in (stop..layers).rev() {
         r = layer_relevance(model, k, &activations[k], &activations[k + 1], &r, &plan[k]);
     }
