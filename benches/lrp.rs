@@ -69,33 +69,24 @@ fn batched(c: &mut Criterion) {
     }
 }
 
-/// The window's comparison grid: every preset and single rule on one sample.
+/// The window's comparison grid as the window computes it (`app::compare`): every configuration of
+/// `GRID_SPECS` (presets, single rules, gradient baselines) on one sample.
 fn comparison_grid(c: &mut Criterion) {
-    let specs = [
-        "lrp0",
-        "epsilon:0.25",
-        "gamma:0.25",
-        "alphabeta:2,1",
-        "zplus",
-        "flat",
-        "wsquare",
-        "zbox:0,1",
-        "epsilon_plus",
-        "epsilon_plus_flat",
-        "epsilon_alpha2_beta1",
-        "epsilon_gamma_box:0,1",
-        "seed",
-    ];
-    let methods: Vec<Method> = specs.iter().map(|s| s.parse().unwrap()).collect();
+    use lrp_explorer::app::compare::{CompareMode, CompareRequest, GRID_SPECS, cells_for, run_compare};
     for name in ["mlp", "cnn"] {
-        let model = common::npz_model(name);
+        let model = std::sync::Arc::new(common::npz_model(name));
         let x = batch(&common::inputs(name), 1);
-        c.bench_function(&format!("grid13/{name}"), |b| {
-            b.iter(|| {
-                for m in &methods {
-                    black_box(explain(&model, &x, m, &Target::Predicted, InitRelevance::Logit).unwrap());
-                }
-            })
+        let input: Vec<f32> = x.iter().copied().collect();
+        let req = CompareRequest {
+            generation: 0,
+            model,
+            cells: cells_for(&CompareMode::Rules, 0, 1, (0.0, 1.0), |_| input.clone()),
+            target: Target::Predicted,
+            init: InitRelevance::Logit,
+        };
+        assert!(run_compare(&req).cells.iter().all(|cell| cell.relevance.is_ok()));
+        c.bench_function(&format!("grid{}/{name}", GRID_SPECS.len()), |b| {
+            b.iter(|| black_box(run_compare(&req)))
         });
     }
 }
