@@ -12,6 +12,8 @@
 //! The file is first walked by this module: compressed variables are inflated with a size cap, non-numeric ones
 //! dropped and dimensions checked, so that `matfile` only sees bounded, well-formed input.
 
+pub mod tree;
+
 use std::path::{Path, PathBuf};
 
 use flate2::read::ZlibDecoder;
