@@ -9,6 +9,8 @@
 All three are written by scipy's savemat in the default MATLAB Level 5 format, compressed (as MATLAB's -v7), with
 doubles. matlab_net_expected.npz holds two inputs `x` [2, 784] and the logits `logits` [2, 10] computed here with
 numpy (ReLU hidden layer), so the Rust tests check orientation and bias placement against an independent forward.
+matlab_net_seed_relevance.mat holds `R` [784, 2]: the seed user's LRP (softmax start, z+ without bias, w² input)
+of those inputs, for `diagnose`.
 
 Run: python3 scripts/make_matlab_net_files.py  (numpy, scipy)
 """
@@ -58,6 +60,21 @@ def main():
     h = np.maximum(x.astype(np.float64) @ ws[0].T + bs[0], 0)
     logits = h @ ws[1].T + bs[1]
     np.savez(os.path.join(OUT, "matlab_net_expected.npz"), x=x, logits=logits.astype(np.float32))
+
+    # The seed user's own code (../shared/seed), column vectors as in MATLAB: R = softmax output of every class,
+    # z+ without bias or stabiliser on the top layer, w² at the input. Saved as R [784, N], one map per column.
+    maps = []
+    for a1 in x.astype(np.float64):
+        a2 = np.maximum(ws[0] @ a1 + bs[0], 0)
+        out = ws[1] @ a2 + bs[1]
+        r3 = np.exp(out - out.max()) / np.exp(out - out.max()).sum()
+        wp = np.maximum(ws[1], 0)
+        r2 = a2 * (wp.T @ (r3 / (wp @ a2)))
+        w2 = ws[0] ** 2
+        r1 = w2.T @ (r2 / w2.sum(axis=1))
+        maps.append(r1)
+    scipy.io.savemat(os.path.join(OUT, "matlab_net_seed_relevance.mat"), {"R": np.stack(maps, axis=1)},
+                     do_compression=True)
 
 
 if __name__ == "__main__":

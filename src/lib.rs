@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cli;
 pub mod data;
+pub mod diagnose;
 pub mod error;
 pub mod eval;
 pub mod export;

@@ -1,5 +1,6 @@
 //! The command line: argument parsing and the headless commands. `anyhow` with context lives at this edge.
 
+mod diagnose;
 mod eval;
 mod explain;
 mod export;
@@ -61,6 +62,8 @@ pub enum Command {
     Train(train::TrainArgs),
     /// Accuracy of a model on labelled samples, or pixel-flipping faithfulness of rules (--faithfulness).
     Eval(eval::EvalArgs),
+    /// Which configuration, or which classic mistake of hand-written LRP, produced your relevance maps.
+    Diagnose(diagnose::DiagnoseArgs),
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -116,6 +119,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Export(args)) => export::run(args),
         Some(Command::Train(args)) => train::run(args),
         Some(Command::Eval(args)) => eval::run(args),
+        Some(Command::Diagnose(args)) => diagnose::run(args),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
-mod bytes;
+pub(crate) mod bytes;
 mod choose;
 pub mod csv;
 pub mod idx;

@@ -57,6 +57,17 @@ pub fn read_npy_file(path: &Path, labels: Option<&Path>) -> Result<Dataset, Load
     Ok(ds)
 }
 
+/// Reads any numeric `.npy` as `f32` values in its logical shape (relevance maps; no scaling), bounded like the
+/// image reader.
+pub fn read_f32_array(path: &Path) -> Result<ArrayD<f32>, LoadError> {
+    Ok(match parse_npy(path, &bytes::read_all(path)?)? {
+        NpyArray::U8(a) => a.mapv(f32::from),
+        NpyArray::F32(a) => a,
+        NpyArray::F64(a) => a.mapv(|v| v as f32),
+        NpyArray::Int(a) => a.mapv(|v| v as f32),
+    })
+}
+
 /// Reads images (and labels, if paired and `labels` is not given) from an `.npz`; `selector` is the part after `:`
 /// (see the module docs).
 pub fn read_npz(path: &Path, selector: Option<&str>, labels: Option<&Path>) -> Result<Dataset, LoadError> {
