@@ -194,7 +194,7 @@ impl LrpApp {
             model,
             cells,
             target: self.analysis_target(),
-            init: self.settings.init.into(),
+            init: self.settings.init,
         }));
     }
 
@@ -263,7 +263,7 @@ impl LrpApp {
             inputs,
             methods,
             target: self.analysis_target(),
-            init: self.settings.init.into(),
+            init: self.settings.init,
             settings: FlipSettings {
                 steps: self.settings.faith_steps.clamp(1, 200),
                 fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
@@ -301,7 +301,7 @@ impl LrpApp {
         };
         let plan = self.session.plan.clone();
         let target = self.analysis_target();
-        let init = self.settings.init.into();
+        let init = self.settings.init;
         if gallery {
             self.session.unit_generation += 1;
         }

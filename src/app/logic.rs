@@ -325,7 +325,7 @@ impl LrpApp {
             method,
             target,
             contrast: self.session.contrast,
-            init: self.settings.init.into(),
+            init: self.settings.init,
         }));
         self.request_conditional(false);
     }

@@ -20,23 +20,6 @@ pub const CANVAS_SIDE: usize = 28;
 /// How many recently opened files the menu keeps.
 pub const RECENT_LEN: usize = 8;
 
-/// The initial relevance, as persisted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InitChoice {
-    #[default]
-    Logit,
-    OneHot,
-}
-
-impl From<InitChoice> for InitRelevance {
-    fn from(c: InitChoice) -> Self {
-        match c {
-            InitChoice::Logit => InitRelevance::Logit,
-            InitChoice::OneHot => InitRelevance::OneHot,
-        }
-    }
-}
-
 /// Everything the user chose that survives a restart.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -50,7 +33,8 @@ pub struct Settings {
     pub rule_choice: String,
     /// The per-layer rules as edited in the table (`0=epsilon:0.25;3=zplus`), re-applied when they fit the model.
     pub layer_rules: Option<String>,
-    pub init: InitChoice,
+    /// The initial relevance of the LRP rules (persisted as `Logit` / `OneHot`).
+    pub init: InitRelevance,
     pub colormap: Colormap,
     pub normalization: Normalization,
     /// Scale used by [`Normalization::Shared`].
@@ -128,7 +112,7 @@ impl Default for Settings {
             preprocess: String::new(),
             rule_choice: "epsilon_plus".into(),
             layer_rules: None,
-            init: InitChoice::Logit,
+            init: InitRelevance::Logit,
             colormap: Colormap::Bwr,
             normalization: Normalization::PerImage,
             shared_scale: 1.0,

@@ -8,6 +8,10 @@ use clap::Args;
 use super::describe_model;
 use crate::lrp::{Method, multiply_adds};
 
+/// What `--init` does, printed with every model.
+pub const INIT_NOTE: &str = "initial relevance: LRP rules start from --init (logit: the class's logit, or onehot: 1); \
+                             the gradient baselines differentiate the target logit whatever --init says";
+
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     #[arg(long)]
@@ -41,6 +45,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         for (key, value) in &m.metadata {
             println!("metadata: {key} = {value}");
         }
+        println!("{INIT_NOTE}");
         if let Some(spec) = &args.rule {
             let Method::Lrp(composite) = spec.parse::<Method>()? else {
                 bail!("--rule {spec}: the cost is counted for LRP rules, not for gradient baselines");

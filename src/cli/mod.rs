@@ -66,20 +66,25 @@ pub enum Command {
     Diagnose(diagnose::DiagnoseArgs),
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum InitArg {
-    Logit,
-    Onehot,
-}
+/// `--init logit|onehot` parses straight into the engine's type (no mirror enum to keep in step).
+impl ValueEnum for InitRelevance {
+    fn value_variants<'a>() -> &'a [Self] {
+        &InitRelevance::ALL
+    }
 
-impl From<InitArg> for InitRelevance {
-    fn from(v: InitArg) -> Self {
-        match v {
-            InitArg::Logit => InitRelevance::Logit,
-            InitArg::Onehot => InitRelevance::OneHot,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            InitRelevance::Logit => "the explained class's logit (LRP Toolbox)",
+            InitRelevance::OneHot => "1 for the explained class (Zennit)",
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
     }
 }
+
+/// Help of every `--init` flag.
+pub const INIT_HELP: &str = "Initial relevance of the LRP rules. The gradient baselines (gradient, \
+                             input_x_gradient, integrated_gradients) always differentiate the target logit, \
+                             whatever --init says";
 
 /// Entry point of the binary: parses arguments, runs, prints one error line on failure.
 pub fn main() -> ExitCode {

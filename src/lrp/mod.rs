@@ -21,26 +21,55 @@ use crate::error::LrpError;
 use crate::model::Model;
 
 /// How an explanation is computed.
+///
+/// The gradient baselines follow their definitions: they differentiate the target logit `f_c` (for a
+/// [`Target::Contrast`], `f_c − f_b`) whatever [`InitRelevance`] is asked for, which only applies to LRP.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Method {
-    /// Layer-wise relevance propagation with a rule per layer.
+    /// Layer-wise relevance propagation with a rule per layer, started from the [`InitRelevance`].
     Lrp(Composite),
-    /// `∂⟨R₀, f(x)⟩/∂x`, with `R₀` the initial relevance.
+    /// `∂f_c/∂x`.
     Gradient,
-    /// `x ⊙ gradient`.
+    /// `x ⊙ ∂f_c/∂x`.
     InputXGradient,
-    /// `x ⊙ (1/n)·Σ_{k=1..n} ∇⟨R₀, f(k/n · x)⟩` (zero baseline, right Riemann sum).
+    /// `x ⊙ (1/n)·Σ_{k=1..n} ∂f_c/∂x (k/n · x)` (zero baseline, right Riemann sum): sums to about
+    /// `f_c(x) − f_c(0)` (completeness).
     IntegratedGradients { steps: usize },
 }
 
-/// The output relevance to start from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+impl Method {
+    /// The output relevance this method actually starts from: `init` for LRP, the one-hot gradient of the
+    /// target logit for the gradient baselines.
+    pub fn effective_init(&self, init: InitRelevance) -> InitRelevance {
+        match self {
+            Method::Lrp(_) => init,
+            Method::Gradient | Method::InputXGradient | Method::IntegratedGradients { .. } => InitRelevance::OneHot,
+        }
+    }
+}
+
+/// The output relevance LRP starts from (the gradient baselines always start from the one-hot gradient, see
+/// [`Method::effective_init`]). Persisted by the window under these variant names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum InitRelevance {
     /// The chosen class's logit, all other outputs 0 (the LRP Toolbox convention).
     #[default]
     Logit,
     /// 1 for the chosen class (Zennit's convention).
     OneHot,
+}
+
+impl InitRelevance {
+    /// Every choice, in the order the command line and the window list them.
+    pub const ALL: [InitRelevance; 2] = [InitRelevance::Logit, InitRelevance::OneHot];
+
+    /// The command-line name: `logit` or `onehot`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitRelevance::Logit => "logit",
+            InitRelevance::OneHot => "onehot",
+        }
+    }
 }
 
 /// Which class to explain.
@@ -294,7 +323,7 @@ fn explain_serial(
         logits,
         r0,
         targets,
-    } = forward_and_init(model, x, target, init)?;
+    } = forward_and_init(model, x, target, method.effective_init(init))?;
     let relevance = match method {
         Method::Lrp(composite) => {
             let plan = composite.resolve(model)?;

@@ -4,6 +4,7 @@ use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 use rayon::prelude::*;
 
 use super::gemm::{Trans, gemm};
+use super::layout::row_major;
 
 /// Geometry of a 2-D convolution (or of a pooling window seen as one): input `[C, H, W]` → output
 /// `[O, OH, OW]` with `K = C·kh·kw` weights per output channel.
@@ -225,15 +226,13 @@ impl ConvGeometry {
     pub fn forward(&self, x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>) -> ArrayD<f32> {
         let n = x.shape()[0];
         let (o, k, p) = (w.nrows(), self.patch_len(), self.positions());
-        let xs = x.as_standard_layout();
-        let xs = xs.as_slice().unwrap_or(&[]);
-        let ws = w.as_slice().unwrap_or(&[]);
+        let (xs, ws) = (row_major(x), row_major(&w));
         let mut z = vec![0.0f32; n * o * p];
         // One im2col buffer per thread, reused for every sample (im2col writes all of it).
         let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
             cols.resize(k * p, 0.0);
             self.im2col(&xs[sample * self.input_len()..][..self.input_len()], cols);
-            gemm(o, k, p, ws, Trans::No, cols, Trans::No, out, 0.0);
+            gemm(o, k, p, &ws, Trans::No, cols, Trans::No, out, 0.0);
             if let Some(b) = b {
                 for (row, bias) in out.chunks_mut(p).zip(b.iter()) {
                     row.iter_mut().for_each(|v| *v += bias);
@@ -254,9 +253,7 @@ impl ConvGeometry {
     pub fn transpose(&self, s: &ArrayD<f32>, w: ArrayView2<'_, f32>) -> ArrayD<f32> {
         let n = s.shape()[0];
         let (o, k, p) = (w.nrows(), self.patch_len(), self.positions());
-        let ss = s.as_standard_layout();
-        let ss = ss.as_slice().unwrap_or(&[]);
-        let ws = w.as_slice().unwrap_or(&[]);
+        let (ss, ws) = (row_major(s), row_major(&w));
         let len = self.input_len();
         let mut g = vec![0.0f32; n * len];
         let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
@@ -265,7 +262,7 @@ impl ConvGeometry {
                 k,
                 o,
                 p,
-                ws,
+                &ws,
                 Trans::Yes,
                 &ss[sample * o * p..][..o * p],
                 Trans::No,

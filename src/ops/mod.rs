@@ -7,11 +7,13 @@
 
 mod conv;
 mod gemm;
+mod layout;
 mod pool;
 mod simd;
 
 pub use conv::ConvGeometry;
 pub use gemm::{Trans, gemm};
+pub use layout::row_major;
 pub use pool::{PoolTies, max_pool_backward, max_pool_forward};
 pub use simd::{axpy, dot};
 
@@ -38,9 +40,7 @@ impl Affine {
             Affine::Dense => {
                 let n = x.shape()[0];
                 let (o, k) = w.dim();
-                let xs = x.as_standard_layout();
-                let xs = xs.as_slice().unwrap_or(&[]);
-                let ws = w.as_slice().unwrap_or(&[]);
+                let (xs, ws) = (row_major(x), row_major(&w));
                 let mut z = vec![0.0f32; n * o];
                 if n <= SMALL_BATCH {
                     for (xrow, zrow) in xs.chunks_exact(k).zip(z.chunks_exact_mut(o)) {
@@ -49,7 +49,7 @@ impl Affine {
                         }
                     }
                 } else {
-                    gemm(n, k, o, xs, Trans::No, ws, Trans::Yes, &mut z, 0.0);
+                    gemm(n, k, o, &xs, Trans::No, &ws, Trans::Yes, &mut z, 0.0);
                 }
                 if let Some(b) = b {
                     for row in z.chunks_mut(o) {
@@ -81,12 +81,11 @@ impl Affine {
     pub fn transpose_ones(&self, s_sum: &ArrayD<f32>, input_shape: &[usize]) -> ArrayD<f32> {
         let n = input_shape.first().copied().unwrap_or(0);
         let per: usize = input_shape.iter().skip(1).product();
-        let ss = s_sum.as_standard_layout();
-        let ss = ss.as_slice().unwrap_or(&[]);
+        let ss = row_major(s_sum);
         let mut out = vec![0.0f32; n * per];
         match self {
             Affine::Dense | Affine::Depthwise(_) => {
-                for (row, &v) in out.chunks_exact_mut(per.max(1)).zip(ss) {
+                for (row, &v) in out.chunks_exact_mut(per.max(1)).zip(ss.iter()) {
                     row.fill(v);
                 }
             }
@@ -140,9 +139,7 @@ impl Affine {
             Affine::Dense => {
                 let n = s.shape()[0];
                 let (o, k) = w.dim();
-                let ss = s.as_standard_layout();
-                let ss = ss.as_slice().unwrap_or(&[]);
-                let ws = w.as_slice().unwrap_or(&[]);
+                let (ss, ws) = (row_major(s), row_major(&w));
                 let mut g = vec![0.0f32; n * k];
                 if n <= SMALL_BATCH {
                     for (srow, grow) in ss.chunks_exact(o).zip(g.chunks_exact_mut(k)) {
@@ -153,7 +150,7 @@ impl Affine {
                         }
                     }
                 } else {
-                    gemm(n, o, k, ss, Trans::No, ws, Trans::No, &mut g, 0.0);
+                    gemm(n, o, k, &ss, Trans::No, &ws, Trans::No, &mut g, 0.0);
                 }
                 ArrayD::from_shape_vec(IxDyn(&[n, k]), g).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, k])))
             }

@@ -3,6 +3,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use super::conv::ConvGeometry;
+use super::layout::row_major;
 
 /// How a max-pooling window passes relevance (or gradient) back when several inputs share the maximum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -103,8 +104,7 @@ fn for_2x2(geom: &ConvGeometry, src: &[f32], mut f: impl FnMut(usize, (usize, f3
 pub fn max_pool_forward(x: &ArrayD<f32>, geom: &ConvGeometry) -> ArrayD<f32> {
     let s = x.shape();
     let (n, c) = (s[0], s[1]);
-    let xs = x.as_standard_layout();
-    let xs = xs.as_slice().unwrap_or(&[]);
+    let xs = row_major(x);
     let plane = geom.height * geom.width;
     let mut out = Vec::with_capacity(n * c * geom.positions());
     if is_2x2(geom) {
@@ -129,10 +129,7 @@ pub fn max_pool_forward(x: &ArrayD<f32>, geom: &ConvGeometry) -> ArrayD<f32> {
 /// Route `r: [N, C, OH, OW]` back to the maxima of `x: [N, C, H, W]`.
 pub fn max_pool_backward(x: &ArrayD<f32>, r: &ArrayD<f32>, geom: &ConvGeometry, ties: PoolTies) -> ArrayD<f32> {
     let s = x.shape().to_vec();
-    let xs = x.as_standard_layout();
-    let xs = xs.as_slice().unwrap_or(&[]);
-    let rs = r.as_standard_layout();
-    let rs = rs.as_slice().unwrap_or(&[]);
+    let (xs, rs) = (row_major(x), row_major(r));
     let plane = geom.height * geom.width;
     let positions = geom.positions();
     let mut out = vec![0.0f32; xs.len()];
