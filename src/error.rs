@@ -76,6 +76,35 @@ pub enum LrpError {
     Spec { spec: String, message: String },
 }
 
+/// An analysis over samples (faithfulness curves, a unit's conditional relevance or gallery, predictions) could
+/// not be computed, or was cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The run's [`crate::eval::Progress`] asked it to stop; not a failure to report as an error.
+    #[error("cancelled")]
+    Cancelled,
+    #[error("a sample has {values} values, but the model takes {input_shape:?} ({input_len} values); adjust the preprocessing")]
+    InputSize {
+        values: usize,
+        input_shape: Vec<usize>,
+        input_len: usize,
+    },
+    #[error("{analysis} need LRP rules on every layer (not a gradient baseline)")]
+    NeedsLrpRules { analysis: &'static str },
+    #[error("no unit {unit} at position {position} (it has {units} units)")]
+    NoUnit {
+        position: usize,
+        unit: usize,
+        units: usize,
+    },
+    #[error("no position {position}: the model has {layers} layers")]
+    NoPosition { position: usize, layers: usize },
+    #[error(transparent)]
+    Lrp(#[from] LrpError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
 /// A network could not be trained (bad data, bad settings, or a loss that blew up).
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
-use lrp_explorer::app::analysis::{FaithRequest, Progress, run_faithfulness};
+use lrp_explorer::error::EvalError;
+use lrp_explorer::eval::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::app::compare::GRID_SPECS;
 use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab};
@@ -267,7 +268,6 @@ fn a_cancelled_faithfulness_run_stops() {
     let progress = Arc::new(Progress::default());
     progress.request_cancel();
     let req = FaithRequest {
-        generation: 1,
         model: m,
         inputs: x.axis_iter(Axis(0)).map(|r| r.iter().copied().collect()).collect(),
         methods: vec![("lrp0".into(), method("lrp0"))],
@@ -277,7 +277,7 @@ fn a_cancelled_faithfulness_run_stops() {
         seed: 1,
         progress: progress.clone(),
     };
-    assert_eq!(run_faithfulness(&req), Err("cancelled".to_string()));
+    assert!(matches!(run_faithfulness(&req), Err(EvalError::Cancelled)));
     assert_eq!(progress.counts(), (0, 8));
 }
 

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use super::analysis::{ConditionalRequest, FaithRequest, GalleryRequest, Progress};
 use super::compare::{self, CompareMode, CompareRequest};
 use super::jobs::{ExportData, Job, JobResult};
 use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp, rules};
 use crate::data::image::mnist_style;
-use crate::eval::FlipSettings;
+use crate::error::EvalError;
+use crate::eval::{ConditionalRequest, FaithRequest, FlipSettings, GalleryRequest, Progress};
 use crate::heatmap::{export, upscale_nearest};
 use crate::lrp::{Method, Target};
 
@@ -98,7 +98,7 @@ impl LrpApp {
                 self.session.faith_progress = None;
                 match result {
                     Ok(f) => self.session.faith = Some(Arc::new(f)),
-                    Err(e) if e == "cancelled" => self.session.info("faithfulness run cancelled"),
+                    Err(EvalError::Cancelled) => self.session.info("faithfulness run cancelled"),
                     Err(e) => self.session.error(format!("faithfulness: {e}")),
                 }
             }
@@ -118,7 +118,7 @@ impl LrpApp {
                 self.session.gallery_progress = None;
                 match result {
                     Ok(g) => self.session.gallery = Some(g),
-                    Err(e) if e == "cancelled" => self.session.info("gallery cancelled"),
+                    Err(EvalError::Cancelled) => self.session.info("gallery cancelled"),
                     Err(e) => self.session.error(format!("gallery: {e}")),
                 }
             }
@@ -257,8 +257,9 @@ impl LrpApp {
             (self.settings.rule_choice.clone(), current),
             (self.settings.faith_rule.clone(), second),
         ];
-        self.submit(Job::Faithfulness(FaithRequest {
+        self.submit(Job::Faithfulness {
             generation: self.session.faith_generation,
+            request: FaithRequest {
             model,
             inputs,
             methods,
@@ -271,7 +272,8 @@ impl LrpApp {
             },
             seed: RANDOM_SEED,
             progress,
-        }));
+            },
+        });
     }
 
     /// Queues the conditional heatmap of the selected unit (and, with `gallery`, its gallery over the set).
@@ -306,8 +308,9 @@ impl LrpApp {
             self.session.unit_generation += 1;
         }
         let generation = self.session.unit_generation;
-        self.submit(Job::Conditional(ConditionalRequest {
+        self.submit(Job::Conditional {
             generation,
+            request: ConditionalRequest {
             model: model.clone(),
             input,
             method: method.clone(),
@@ -316,7 +319,8 @@ impl LrpApp {
             unit,
             target: target.clone(),
             init,
-        }));
+            },
+        });
         if gallery {
             if let Some(p) = &self.session.gallery_progress {
                 p.request_cancel();
@@ -331,8 +335,9 @@ impl LrpApp {
                 }
                 _ => Target::Predicted,
             };
-            self.submit(Job::Gallery(GalleryRequest {
+            self.submit(Job::Gallery {
                 generation,
+                request: GalleryRequest {
                 model,
                 inputs,
                 method,
@@ -343,7 +348,8 @@ impl LrpApp {
                 init,
                 top: GALLERY_SIZE,
                 progress,
-            }));
+                },
+            });
         }
     }
 }

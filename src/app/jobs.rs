@@ -10,15 +10,16 @@ use std::time::Instant;
 use image::RgbaImage;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use super::analysis::{
-    ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, run_conditional,
-    run_faithfulness, run_gallery,
-};
 use super::compare::{CompareRequest, CompareResult, run_compare};
-use super::state::{ExplainResult, Predictions, argmax};
+use super::state::ExplainResult;
 use crate::data::preprocess::Preprocess;
 use crate::data::{Dataset, load_dataset};
-use crate::eval::conservation_ledger;
+use crate::error::EvalError;
+use crate::eval::{
+    ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, Predictions,
+    conservation_ledger, predict_dataset, run_conditional, run_faithfulness, run_gallery,
+};
+use crate::lrp::argmax;
 use crate::heatmap::export;
 use crate::heatmap::plot::LinePlot;
 use crate::lrp::{InitRelevance, Method, Target, explain};
@@ -113,11 +114,11 @@ pub enum Job {
     /// The comparison grid (one job for every cell).
     Compare(CompareRequest),
     /// Pixel-flipping curves, cancellable through the request's progress.
-    Faithfulness(FaithRequest),
+    Faithfulness { generation: u64, request: FaithRequest },
     /// The input heatmap of one unit's relevance.
-    Conditional(ConditionalRequest),
+    Conditional { generation: u64, request: ConditionalRequest },
     /// The samples where one unit receives the most relevance.
-    Gallery(GalleryRequest),
+    Gallery { generation: u64, request: GalleryRequest },
 }
 
 /// The answer to a [`Job`].
@@ -138,7 +139,7 @@ pub enum JobResult {
     },
     Predicted {
         generation: u64,
-        result: Result<Predictions, String>,
+        result: Result<Predictions, EvalError>,
     },
     Exported(Result<PathBuf, String>),
     /// `path` is `None` when cancelled or when no dialog could be shown; `duration_ms` tells those apart.
@@ -150,15 +151,15 @@ pub enum JobResult {
     Compared(CompareResult),
     Faithfulness {
         generation: u64,
-        result: Result<FaithResult, String>,
+        result: Result<FaithResult, EvalError>,
     },
     Conditional {
         generation: u64,
-        result: Result<ConditionalResult, String>,
+        result: Result<ConditionalResult, EvalError>,
     },
     Gallery {
         generation: u64,
-        result: Result<GalleryResult, String>,
+        result: Result<GalleryResult, EvalError>,
     },
 }
 
@@ -237,7 +238,7 @@ impl JobRunner {
                 ..
             } => match job {
                 Job::Explain(_) => explain_tx.send(job).is_ok(),
-                Job::Compare(_) | Job::Faithfulness(_) | Job::Conditional(_) | Job::Gallery(_) => {
+                Job::Compare(_) | Job::Faithfulness { .. } | Job::Conditional { .. } | Job::Gallery { .. } => {
                     analysis_tx.send(job).is_ok()
                 }
                 Job::Dialog { kind, suggested_name } => {
@@ -268,7 +269,7 @@ fn spawn_worker(name: &str, results: Sender<JobResult>, ctx: egui::Context) -> s
                 }
             }
             // Likewise a newer grid or conditional heatmap replaces a queued one.
-            if matches!(job, Job::Compare(_) | Job::Conditional(_)) {
+            if matches!(job, Job::Compare(_) | Job::Conditional { .. }) {
                 let mut rest = Vec::new();
                 while let Ok(next) = rx.try_recv() {
                     if std::mem::discriminant(&next) == std::mem::discriminant(&job) {
@@ -347,7 +348,7 @@ pub fn execute(job: Job) -> JobResult {
             preprocess,
         } => JobResult::Predicted {
             generation,
-            result: predict_all(&model, &dataset, &preprocess),
+            result: predict_dataset(&model, &dataset, &preprocess),
         },
         Job::Export { path, data } => JobResult::Exported(write_export(&path, &data).map(|()| path)),
         Job::Dialog { kind, .. } => JobResult::DialogClosed {
@@ -356,17 +357,17 @@ pub fn execute(job: Job) -> JobResult {
             duration_ms: 0.0,
         },
         Job::Compare(req) => JobResult::Compared(run_compare(&req)),
-        Job::Faithfulness(req) => JobResult::Faithfulness {
-            generation: req.generation,
-            result: run_faithfulness(&req),
+        Job::Faithfulness { generation, request } => JobResult::Faithfulness {
+            generation,
+            result: run_faithfulness(&request),
         },
-        Job::Conditional(req) => JobResult::Conditional {
-            generation: req.generation,
-            result: run_conditional(&req),
+        Job::Conditional { generation, request } => JobResult::Conditional {
+            generation,
+            result: run_conditional(&request),
         },
-        Job::Gallery(req) => JobResult::Gallery {
-            generation: req.generation,
-            result: run_gallery(&req),
+        Job::Gallery { generation, request } => JobResult::Gallery {
+            generation,
+            result: run_gallery(&request),
         },
     }
 }
@@ -405,7 +406,7 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
         (Some(against), Target::Class(class)) => Target::Contrast { class: *class, against },
         (Some(against), _) => {
             let logits = model.logits(&x).map_err(|e| e.to_string())?;
-            let class = argmax(&logits.row(0).to_vec());
+            let class = argmax(logits.row(0));
             Target::Contrast { class, against }
         }
     };
@@ -433,38 +434,4 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
         ledger,
         contrast: req.contrast,
     })
-}
-
-/// The predicted class of every sample (batches of 500) and the accuracy when labels are known.
-pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, String> {
-    let n = dataset.len();
-    let per = model.input_len();
-    let mut classes = Vec::with_capacity(n);
-    for start in (0..n).step_by(500) {
-        let end = (start + 500).min(n);
-        let mut x = Vec::with_capacity((end - start) * per);
-        for i in start..end {
-            x.extend(preprocess.apply_one(dataset.image(i), dataset.height, dataset.width));
-        }
-        let mut shape = vec![end - start];
-        shape.extend_from_slice(model.input_shape());
-        let x = ArrayD::from_shape_vec(IxDyn(&shape), x).map_err(|_| {
-            format!(
-                "{}x{} samples (+ padding {}) do not fit the model input {:?}",
-                dataset.height,
-                dataset.width,
-                preprocess.pad,
-                model.input_shape()
-            )
-        })?;
-        let logits = model.logits(&x).map_err(|e| e.to_string())?;
-        for row in logits.axis_iter(Axis(0)) {
-            classes.push(argmax(&row.to_vec()).min(255) as u8);
-        }
-    }
-    let accuracy = dataset.labels.as_ref().filter(|l| !l.is_empty()).map(|labels| {
-        let right = labels.iter().zip(&classes).filter(|(a, b)| a == b).count();
-        right as f64 / labels.len() as f64
-    });
-    Ok(Predictions { classes, accuracy })
 }

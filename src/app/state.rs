@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{ConditionalResult, FaithResult, GalleryResult, Progress};
 use super::compare::CompareResult;
 use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
-use crate::eval::LedgerRow;
+pub use crate::eval::Predictions;
+use crate::eval::{ConditionalResult, FaithResult, GalleryResult, LedgerRow, Progress};
 use crate::heatmap::{Colormap, Normalization};
 use crate::lrp::{InitRelevance, LayerRule};
 use crate::model::Model;
@@ -181,19 +181,8 @@ pub struct ExplainResult {
 impl ExplainResult {
     /// The predicted class (argmax of the logits).
     pub fn predicted(&self) -> usize {
-        argmax(&self.logits)
+        crate::lrp::argmax(&self.logits)
     }
-}
-
-/// Index of the largest value (0 for an empty slice).
-pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// A line shown to the user.
@@ -201,14 +190,6 @@ pub fn argmax(values: &[f32]) -> usize {
 pub struct Message {
     pub text: String,
     pub is_error: bool,
-}
-
-/// Predictions over the whole dataset, from the background job.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Predictions {
-    pub classes: Vec<u8>,
-    /// Fraction correct, when labels are known.
-    pub accuracy: Option<f64>,
 }
 
 /// What this run holds: nothing here is persisted.

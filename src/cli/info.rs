@@ -28,8 +28,8 @@ pub struct InfoArgs {
 pub fn run(args: InfoArgs) -> Result<()> {
     let (model, data) = match (args.model, args.data) {
         (None, None) => (
-            crate::app::default_asset("models/cnn.onnx"),
-            crate::app::default_asset("test-images-idx3-ubyte.gz"),
+            crate::data::default_asset("models/cnn.onnx"),
+            crate::data::default_asset("test-images-idx3-ubyte.gz"),
         ),
         other => other,
     };
@@ -61,7 +61,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         }
     }
     if let Some(path) = data {
-        let labels = args.labels.or_else(|| crate::app::labels_next_to(&path));
+        let labels = args.labels.or_else(|| crate::data::labels_next_to(&path));
         let ds = crate::data::load_dataset(&path, labels.as_deref())?;
         println!("{}", crate::data::summary(&ds).trim_end());
     }

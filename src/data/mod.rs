@@ -3,6 +3,7 @@
 //! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
 pub(crate) mod bytes;
+mod bundled;
 mod choose;
 pub mod csv;
 pub mod idx;
@@ -11,6 +12,7 @@ mod labels;
 pub mod mat;
 pub mod npy;
 pub mod preprocess;
+mod values;
 
 use std::ops::Range;
 use std::path::Path;
@@ -18,7 +20,8 @@ use std::path::Path;
 use crate::error::LoadError;
 
 pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
-pub use labels::load_labels;
+pub use bundled::default_asset;
+pub use labels::{labels_next_to, load_labels};
 pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 
 /// The ten Fashion-MNIST class names, by label.

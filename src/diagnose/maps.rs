@@ -31,7 +31,7 @@ impl Forward {
         let classes = logits.len();
         let class = class
             .filter(|&c| c < classes)
-            .unwrap_or_else(|| crate::lrp::argmax(ndarray::ArrayView1::from(&logits[..])));
+            .unwrap_or_else(|| crate::lrp::argmax(&logits));
         let top = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let exp: Vec<f32> = logits.iter().map(|&v| (v - top).exp()).collect();
         let total: f32 = exp.iter().sum();

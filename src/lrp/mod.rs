@@ -119,15 +119,16 @@ impl Explanation {
     }
 }
 
-/// Index of the largest value (the first one on ties; 0 for an empty row).
-pub fn argmax(row: ndarray::ArrayView1<'_, f32>) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
+/// Index of the largest value (the first one on ties; 0 for an empty row; a NaN is never the largest unless it
+/// comes first): of a logits row (`ArrayView1`), a slice or a `Vec`.
+pub fn argmax<'a>(values: impl IntoIterator<Item = &'a f32>) -> usize {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, &v) in values.into_iter().enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
         }
     }
-    best
+    best.map_or(0, |(i, _)| i)
 }
 
 /// The initial relevance `[N, classes]` and the explained class per sample.

@@ -64,6 +64,16 @@ fn add_short(dst: &mut [f32], src: &[f32]) {
     }
 }
 
+/// Output size along one axis of a sliding window (convolution or pooling) over `input` values padded by
+/// `pad_lo` and `pad_hi`, or `None` if the window does not fit (or a size is zero or overflows).
+pub fn window_output_len(input: usize, kernel: usize, stride: usize, pad_lo: usize, pad_hi: usize) -> Option<usize> {
+    let padded = input.checked_add(pad_lo)?.checked_add(pad_hi)?;
+    if kernel == 0 || stride == 0 || padded < kernel {
+        return None;
+    }
+    Some((padded - kernel) / stride + 1)
+}
+
 impl ConvGeometry {
     /// Geometry for input `[channels, height, width]`, or `None` if the kernel does not fit.
     pub fn new(
@@ -74,8 +84,8 @@ impl ConvGeometry {
         stride: [usize; 2],
         padding: [usize; 4],
     ) -> Option<Self> {
-        let out_height = crate::model::Pool2d::output_len(height, kernel[0], stride[0], padding[0], padding[2])?;
-        let out_width = crate::model::Pool2d::output_len(width, kernel[1], stride[1], padding[1], padding[3])?;
+        let out_height = window_output_len(height, kernel[0], stride[0], padding[0], padding[2])?;
+        let out_width = window_output_len(width, kernel[1], stride[1], padding[1], padding[3])?;
         Some(ConvGeometry {
             channels,
             height,

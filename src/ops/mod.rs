@@ -11,7 +11,7 @@ mod layout;
 mod pool;
 mod simd;
 
-pub use conv::ConvGeometry;
+pub use conv::{ConvGeometry, window_output_len};
 pub use gemm::{Trans, gemm};
 pub use layout::row_major;
 pub use pool::{PoolTies, max_pool_backward, max_pool_forward};

@@ -6,7 +6,7 @@ use egui::{TextureHandle, TextureOptions, Vec2};
 use super::textures::color_image;
 use super::{ViewCache, fmt_num, position_label};
 use crate::app::Command;
-use crate::app::analysis::unit_count;
+use crate::eval::unit_count;
 use crate::app::compare::channel_sum;
 use crate::app::state::{Session, Settings};
 use crate::heatmap::{self, Colormap};
