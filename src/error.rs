@@ -46,6 +46,16 @@ impl LoadError {
     }
 }
 
+/// Arrays whose shapes do not fit the kernel they are given to: an inconsistency inside the engine, or between a
+/// model and the values passed to it, reported instead of computing on the wrong numbers (or on zeros).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{op}: expected an array shaped {expected}, got {got:?}")]
+pub struct ShapeError {
+    pub op: &'static str,
+    pub expected: String,
+    pub got: Vec<usize>,
+}
+
 /// A network description that is inconsistent (shapes that do not chain, bad parameters).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -61,6 +71,12 @@ pub enum ModelError {
     Empty,
     #[error("{count} weights or biases are NaN or infinite (first in layer {layer}); refusing to explain")]
     NonFinite { layer: usize, count: usize },
+    #[error("layer {index}: {source}")]
+    Shape {
+        index: usize,
+        #[source]
+        source: ShapeError,
+    },
 }
 
 /// An explanation could not be computed.
@@ -122,6 +138,8 @@ pub enum TrainError {
     Diverged { epoch: usize, batch: usize, loss: f32 },
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error("training: {0}")]
+    Shape(#[from] ShapeError),
 }
 
 impl TrainError {

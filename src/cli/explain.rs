@@ -47,7 +47,7 @@ pub fn run(args: ExplainArgs) -> Result<()> {
         let layers = if keep_layers {
             e.relevance
         } else {
-            vec![e.relevance.into_iter().next().unwrap_or_default()]
+            e.relevance.into_iter().take(1).collect()
         };
         (layers, e.logits)
     })

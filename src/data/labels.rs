@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::values::label_value;
 use super::{Format, bytes, idx, mat, npy};
 use crate::error::LoadError;
 

@@ -32,7 +32,7 @@ pub(crate) fn labels_from_values(path: &Path, values: &[f64], rows: usize, cols:
     Ok(labels)
 }
 
-pub(crate) fn label_value(path: &Path, index: usize, v: f64) -> Result<u8, LoadError> {
+fn label_value(path: &Path, index: usize, v: f64) -> Result<u8, LoadError> {
     if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
         Ok(v as u8)
     } else {

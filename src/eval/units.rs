@@ -115,7 +115,7 @@ pub fn run_conditional(req: &ConditionalRequest) -> Result<ConditionalResult, Ev
         .ok_or_else(no_unit)?;
     keep_unit(&mut r, req.unit);
     for k in (0..req.position).rev() {
-        r = layer_relevance(model, k, &e.activations[k], &e.activations[k + 1], &r, &req.plan[k]);
+        r = layer_relevance(model, k, &e.activations[k], &e.activations[k + 1], &r, &req.plan[k])?;
     }
     Ok(ConditionalResult {
         position: req.position,
