@@ -293,7 +293,7 @@ fn conditional_reference(m: &Model, x: &ArrayD<f32>, spec: &str, position: usize
         }
     }
     for k in (0..position).rev() {
-        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]);
+        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]).unwrap();
     }
     flat(&r)
 }
