@@ -25,7 +25,7 @@ fn non_contiguous_views_give_the_numbers_of_their_copies() {
         let wide = ArrayD::from_shape_fn(IxDyn(&[n, 12]), |d| ((d[0] * 12 + d[1]) % 7) as f32 - 3.0);
         let x = wide.slice(s![.., 3..9]).to_owned().into_dyn(); // a copy, as the reference input
         // Columns 3..9 of each row, still in the wide buffer: not row-major.
-        let view = wide.clone().slice_move(s![.., 3..9]);
+        let view = wide.clone().slice_move(s![.., 3..9]).into_dyn();
         assert!(view.as_slice().is_none());
         let got = Affine::Dense.forward(&view, w, None).unwrap();
         let want = Affine::Dense.forward(&x, w_copy.view(), None).unwrap();

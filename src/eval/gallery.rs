@@ -74,7 +74,7 @@ pub fn run_gallery(req: &GalleryRequest) -> Result<GalleryResult, EvalError> {
                 .map(|(i, t)| (c * GALLERY_CHUNK + i, t))
                 .collect();
             progress.advance(chunk.len());
-            Ok(merge_top(best, totals, req.top))
+            Ok::<_, EvalError>(merge_top(best, totals, req.top))
         })
         .try_reduce(Vec::new, |a, b| Ok(merge_top(a, b, req.top)))?;
     Ok(GalleryResult {

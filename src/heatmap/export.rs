@@ -1,6 +1,5 @@
 //! Writing heatmaps (PNG) and relevance (`.npy`, `.csv`): atomically, never over an existing file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::RgbaImage;

@@ -176,7 +176,7 @@ pub fn linear_relevance(
                 Rule::Epsilon { epsilon } => epsilon,
                 _ => st,
             };
-            let mut g = bwd(&ratio(r, &z_rule()?, e)?, w)?;
+            let mut g = bwd(&ratio(r, &*z_rule()?, e)?, w)?;
             mul_assign(&mut g, x)?;
             g
         }

@@ -204,6 +204,7 @@ pub fn max_pool_backward(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::IxDyn;
 
     /// Window maxima and routing checked against a direct loop over every geometry, with ties.
     #[test]

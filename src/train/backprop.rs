@@ -81,7 +81,7 @@ impl Net {
             acts.push(out);
             cols.push(op_cols);
         }
-        Tape { acts, cols }
+        Ok(Tape { acts, cols })
     }
 
     /// Backward pass from `g = ∂loss/∂logits: [m, outputs]`; adds the parameter gradients to `grads`.
