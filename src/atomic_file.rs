@@ -73,7 +73,10 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"three");
         replace_with(&path, |f| f.write_all(b"four").and_then(|()| f.sync_all())).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"four");
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, ["a.csv"]);
         // A failing writer leaves neither the target nor a temporary file.
         let other = dir.path().join("b.npy");

@@ -99,7 +99,9 @@ pub enum EvalError {
     /// The run's [`crate::eval::Progress`] asked it to stop; not a failure to report as an error.
     #[error("cancelled")]
     Cancelled,
-    #[error("a sample has {values} values, but the model takes {input_shape:?} ({input_len} values); adjust the preprocessing")]
+    #[error(
+        "a sample has {values} values, but the model takes {input_shape:?} ({input_len} values); adjust the preprocessing"
+    )]
     InputSize {
         values: usize,
         input_shape: Vec<usize>,
@@ -108,11 +110,7 @@ pub enum EvalError {
     #[error("{analysis} need LRP rules on every layer (not a gradient baseline)")]
     NeedsLrpRules { analysis: &'static str },
     #[error("no unit {unit} at position {position} (it has {units} units)")]
-    NoUnit {
-        position: usize,
-        unit: usize,
-        units: usize,
-    },
+    NoUnit { position: usize, unit: usize, units: usize },
     #[error("no position {position}: the model has {layers} layers")]
     NoPosition { position: usize, layers: usize },
     #[error(transparent)]

@@ -122,7 +122,10 @@ fn faithfulness_rules_beat_the_random_baseline() {
     assert!(aopc("epsilon_plus_flat") > aopc("random"), "{out}");
     let text = std::fs::read_to_string(&csv).unwrap();
     // One row per point (21), one column per curve: the window's format.
-    assert!(text.starts_with("removed,epsilon_plus_flat,gradient,random\n"), "{text}");
+    assert!(
+        text.starts_with("removed,epsilon_plus_flat,gradient,random\n"),
+        "{text}"
+    );
     assert_eq!(text.lines().count(), 1 + 21, "{text}");
     // The plot: one colour per rule and the grey baseline.
     let img = image::open(&png).unwrap().to_rgba8();

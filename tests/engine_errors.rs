@@ -46,7 +46,10 @@ fn a_batch_that_does_not_fit_a_dense_layer_is_a_shape_error() {
     let w = Array2::<f32>::ones((2, 4));
     let x = ArrayD::<f32>::ones(IxDyn(&[3, 7]));
     let e = Affine::Dense.forward(&x, w.view(), None).unwrap_err();
-    assert_eq!(e.to_string(), "dense forward: expected an array shaped [N, 4], got [3, 7]");
+    assert_eq!(
+        e.to_string(),
+        "dense forward: expected an array shaped [N, 4], got [3, 7]"
+    );
     let scalar = ArrayD::<f32>::ones(IxDyn(&[]));
     assert!(Affine::Dense.forward(&scalar, w.view(), None).is_err());
     let bias = ndarray::Array1::<f32>::ones(3);

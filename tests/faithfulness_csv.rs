@@ -90,7 +90,10 @@ fn the_cli_and_the_window_write_the_same_csv() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let from_cli = std::fs::read_to_string(&csv).unwrap();
     assert_eq!(from_cli, from_window);
-    assert!(from_cli.starts_with("removed,epsilon_plus,gradient,random\n0,"), "{from_cli}");
+    assert!(
+        from_cli.starts_with("removed,epsilon_plus,gradient,random\n0,"),
+        "{from_cli}"
+    );
     assert_eq!(from_cli.lines().count(), 1 + 11);
     // The printed table carries the same AOPC as the window's curves.
     let table = String::from_utf8_lossy(&out.stdout);
@@ -115,5 +118,9 @@ fn without_csv_the_table_is_printed_and_nothing_is_written() {
         assert!(table.starts_with("rule "), "{table}");
         assert_eq!(table.lines().count(), 1 + 3, "{table}");
     }
-    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "nothing written into the working directory");
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "nothing written into the working directory"
+    );
 }

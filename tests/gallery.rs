@@ -8,10 +8,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use lrp_explorer::error::EvalError;
-use lrp_explorer::eval::{GalleryRequest, Progress, run_gallery};
 use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::data::{Preprocess, load_dataset};
+use lrp_explorer::error::EvalError;
+use lrp_explorer::eval::{GalleryRequest, Progress, run_gallery};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain};
 use lrp_explorer::model::Model;
 use ndarray::{ArrayD, Axis, IxDyn};

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
-use lrp_explorer::error::EvalError;
-use lrp_explorer::eval::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::app::compare::GRID_SPECS;
 use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab};
 use lrp_explorer::data::image::mnist_style;
+use lrp_explorer::error::EvalError;
+use lrp_explorer::eval::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::eval::{FlipOrder, FlipSettings, aopc, conservation_ledger, perturbation_curves};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain, layer_relevance};
 use lrp_explorer::model::Model;

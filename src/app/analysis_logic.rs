@@ -260,18 +260,18 @@ impl LrpApp {
         self.submit(Job::Faithfulness {
             generation: self.session.faith_generation,
             request: FaithRequest {
-            model,
-            inputs,
-            methods,
-            target: self.analysis_target(),
-            init: self.settings.init,
-            settings: FlipSettings {
-                steps: self.settings.faith_steps.clamp(1, 200),
-                fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
-                fill: self.session.preprocess.map(0.0),
-            },
-            seed: RANDOM_SEED,
-            progress,
+                model,
+                inputs,
+                methods,
+                target: self.analysis_target(),
+                init: self.settings.init,
+                settings: FlipSettings {
+                    steps: self.settings.faith_steps.clamp(1, 200),
+                    fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
+                    fill: self.session.preprocess.map(0.0),
+                },
+                seed: RANDOM_SEED,
+                progress,
             },
         });
     }
@@ -311,14 +311,14 @@ impl LrpApp {
         self.submit(Job::Conditional {
             generation,
             request: ConditionalRequest {
-            model: model.clone(),
-            input,
-            method: method.clone(),
-            plan: plan.clone(),
-            position,
-            unit,
-            target: target.clone(),
-            init,
+                model: model.clone(),
+                input,
+                method: method.clone(),
+                plan: plan.clone(),
+                position,
+                unit,
+                target: target.clone(),
+                init,
             },
         });
         if gallery {
@@ -338,16 +338,16 @@ impl LrpApp {
             self.submit(Job::Gallery {
                 generation,
                 request: GalleryRequest {
-                model,
-                inputs,
-                method,
-                plan,
-                position,
-                unit,
-                target,
-                init,
-                top: GALLERY_SIZE,
-                progress,
+                    model,
+                    inputs,
+                    method,
+                    plan,
+                    position,
+                    unit,
+                    target,
+                    init,
+                    top: GALLERY_SIZE,
+                    progress,
                 },
             });
         }

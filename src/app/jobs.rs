@@ -19,9 +19,9 @@ use crate::eval::{
     ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, Predictions,
     conservation_ledger, predict_dataset, run_conditional, run_faithfulness, run_gallery,
 };
-use crate::lrp::argmax;
 use crate::heatmap::export;
 use crate::heatmap::plot::LinePlot;
+use crate::lrp::argmax;
 use crate::lrp::{InitRelevance, Method, Target, explain};
 use crate::model::{LoadedModel, Model, softmax_rows};
 
@@ -114,11 +114,20 @@ pub enum Job {
     /// The comparison grid (one job for every cell).
     Compare(CompareRequest),
     /// Pixel-flipping curves, cancellable through the request's progress.
-    Faithfulness { generation: u64, request: FaithRequest },
+    Faithfulness {
+        generation: u64,
+        request: FaithRequest,
+    },
     /// The input heatmap of one unit's relevance.
-    Conditional { generation: u64, request: ConditionalRequest },
+    Conditional {
+        generation: u64,
+        request: ConditionalRequest,
+    },
     /// The samples where one unit receives the most relevance.
-    Gallery { generation: u64, request: GalleryRequest },
+    Gallery {
+        generation: u64,
+        request: GalleryRequest,
+    },
 }
 
 /// The answer to a [`Job`].

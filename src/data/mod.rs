@@ -2,8 +2,8 @@
 //!
 //! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
-pub(crate) mod bytes;
 mod bundled;
+pub(crate) mod bytes;
 mod choose;
 pub mod csv;
 pub mod idx;
@@ -19,8 +19,8 @@ use std::path::Path;
 
 use crate::error::LoadError;
 
-pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
 pub use bundled::default_asset;
+pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
 pub use labels::{labels_next_to, load_labels};
 pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 

@@ -117,7 +117,10 @@ impl FaithResult {
 
     /// A table of every curve's AOPC and its first and last mean logit, for a terminal.
     pub fn table(&self) -> String {
-        let mut s = format!("{:<28} {:>10} {:>12} {:>12}\n", "rule", "AOPC", "logit start", "logit end");
+        let mut s = format!(
+            "{:<28} {:>10} {:>12} {:>12}\n",
+            "rule", "AOPC", "logit start", "logit end"
+        );
         for c in &self.curves {
             let _ = writeln!(
                 s,
@@ -234,6 +237,9 @@ mod tests {
             target: Target::Predicted,
         };
         assert_eq!(r.to_csv(), "removed,\"alphabeta:2,1\",random\n0,3,3\n0.5,1.25,2.5\n");
-        assert!(r.table().contains("alphabeta:2,1                    0.8750       3.0000       1.2500"));
+        assert!(
+            r.table()
+                .contains("alphabeta:2,1                    0.8750       3.0000       1.2500")
+        );
     }
 }

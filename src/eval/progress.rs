@@ -31,7 +31,11 @@ impl Progress {
 
     /// `Err(EvalError::Cancelled)` once a stop was asked for: for `?` between chunks.
     pub fn check(&self) -> Result<(), EvalError> {
-        if self.cancelled() { Err(EvalError::Cancelled) } else { Ok(()) }
+        if self.cancelled() {
+            Err(EvalError::Cancelled)
+        } else {
+            Ok(())
+        }
     }
 
     /// Starts a run of `total` samples.

@@ -132,7 +132,9 @@ mod tests {
 
     #[test]
     fn a_unit_is_a_channel_of_a_feature_map_and_an_element_of_a_vector() {
-        let maps = ArrayD::from_shape_fn(IxDyn(&[2, 3, 2, 2]), |d| (d[0] * 100 + d[1] * 10 + d[2] * 2 + d[3]) as f32);
+        let maps = ArrayD::from_shape_fn(IxDyn(&[2, 3, 2, 2]), |d| {
+            (d[0] * 100 + d[1] * 10 + d[2] * 2 + d[3]) as f32
+        });
         assert_eq!(unit_totals(&maps, 1), Some(vec![46.0, 446.0]));
         assert_eq!(unit_totals(&maps, 3), None);
         let mut kept = maps.clone();

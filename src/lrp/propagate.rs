@@ -372,9 +372,7 @@ pub fn layer_gradient(model: &Model, index: usize, x: &ArrayD<f32>, g: &ArrayD<f
         Layer::Flatten | Layer::Reshape(_) => reshaped("reshape gradient", g, x.shape()).map_err(shape_error),
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
             let view = model.linear_view_of(index)?;
-            view.affine
-                .transpose(g, view.weight(), x.shape())
-                .map_err(shape_error)
+            view.affine.transpose(g, view.weight(), x.shape()).map_err(shape_error)
         }
     }
 }

@@ -235,7 +235,8 @@ impl Model {
     pub fn logits_of(&self, output: ArrayD<f32>) -> Result<Array2<f32>, ModelError> {
         let n = output.shape().first().copied().unwrap_or(0);
         let index = self.layers().len().saturating_sub(1);
-        let flat = reshaped("logits", &output, &[n, self.num_outputs()]).map_err(|source| ModelError::Shape { index, source })?;
+        let flat = reshaped("logits", &output, &[n, self.num_outputs()])
+            .map_err(|source| ModelError::Shape { index, source })?;
         flat.into_dimensionality::<Ix2>().map_err(|_| ModelError::Shape {
             index,
             source: ShapeError {

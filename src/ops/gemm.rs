@@ -18,9 +18,21 @@ pub enum Trans {
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Trans, b: &[f32], tb: Trans, c: &mut [f32], beta: f32) {
     let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols).is_some_and(|need| len >= need);
-    assert!(fits(a.len(), m, k), "gemm: a has {} values, [{m}, {k}] needs more", a.len());
-    assert!(fits(b.len(), k, n), "gemm: b has {} values, [{k}, {n}] needs more", b.len());
-    assert!(fits(c.len(), m, n), "gemm: c has {} values, [{m}, {n}] needs more", c.len());
+    assert!(
+        fits(a.len(), m, k),
+        "gemm: a has {} values, [{m}, {k}] needs more",
+        a.len()
+    );
+    assert!(
+        fits(b.len(), k, n),
+        "gemm: b has {} values, [{k}, {n}] needs more",
+        b.len()
+    );
+    assert!(
+        fits(c.len(), m, n),
+        "gemm: c has {} values, [{m}, {n}] needs more",
+        c.len()
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -109,6 +121,16 @@ mod tests {
     #[should_panic(expected = "gemm: a has")]
     fn an_overflowing_size_panics() {
         let mut c = vec![0.0; 4];
-        gemm(usize::MAX / 2, 4, 1, &[1.0; 4], Trans::No, &[1.0; 4], Trans::No, &mut c, 0.0);
+        gemm(
+            usize::MAX / 2,
+            4,
+            1,
+            &[1.0; 4],
+            Trans::No,
+            &[1.0; 4],
+            Trans::No,
+            &mut c,
+            0.0,
+        );
     }
 }

@@ -103,7 +103,12 @@ fn for_2x2(geom: &ConvGeometry, src: &[f32], mut f: impl FnMut(usize, (usize, f3
 }
 
 /// `(N, C)` of `shape`, which must be `[N, C, H, W]` with the planes of the one-channel geometry `geom`.
-fn planes(op: &'static str, shape: &[usize], geom: &ConvGeometry, plane: [usize; 2]) -> Result<(usize, usize), ShapeError> {
+fn planes(
+    op: &'static str,
+    shape: &[usize],
+    geom: &ConvGeometry,
+    plane: [usize; 2],
+) -> Result<(usize, usize), ShapeError> {
     match shape {
         &[n, c, h, w] if [h, w] == plane && geom.channels == 1 => Ok((n, c)),
         _ => Err(ShapeError {

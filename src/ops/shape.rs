@@ -64,7 +64,10 @@ mod tests {
     fn shapes_that_do_not_fit_are_named_in_the_error() {
         assert_eq!(batch_of("t", &[3, 4, 5], &[4, 5]), Ok(3));
         let e = batch_of("dense forward", &[3, 7], &[4]).unwrap_err();
-        assert_eq!(e.to_string(), "dense forward: expected an array shaped [N, 4], got [3, 7]");
+        assert_eq!(
+            e.to_string(),
+            "dense forward: expected an array shaped [N, 4], got [3, 7]"
+        );
         assert!(batch_of("t", &[], &[4]).is_err());
         assert!(check_bias("t", Some(3), 4).is_err() && check_bias("t", None, 4).is_ok());
         let a = ArrayD::from_elem(IxDyn(&[2, 6]), 1.0f32);

@@ -234,7 +234,13 @@ impl Net {
 
 /// `[m, channels, H, W]` view of a flat buffer as an owned array (the max-pool kernels take `ArrayD`).
 /// `input` selects the plane size of the pool's input (`H × W`) or output (`OH × OW`).
-fn planes(data: &[f32], m: usize, channels: usize, geom: &ConvGeometry, input: bool) -> Result<ArrayD<f32>, ShapeError> {
+fn planes(
+    data: &[f32],
+    m: usize,
+    channels: usize,
+    geom: &ConvGeometry,
+    input: bool,
+) -> Result<ArrayD<f32>, ShapeError> {
     let (h, w) = if input {
         (geom.height, geom.width)
     } else {
