@@ -41,12 +41,12 @@ fn layers(c: &mut Criterion) {
         for (k, layer) in model.layers().iter().enumerate() {
             let label = format!("L{k}_{:?}", layer.kind());
             group.bench_function(format!("{label}/forward"), |b| {
-                b.iter(|| black_box(model.layer_forward(k, &acts[k])))
+                b.iter(|| black_box(model.layer_forward(k, &acts[k]).unwrap()))
             });
             // Relevance shaped like the layer's output (its values do not change the work).
             let r = acts[k + 1].clone();
             group.bench_function(format!("{label}/relevance"), |b| {
-                b.iter(|| black_box(layer_relevance(&model, k, &acts[k], &acts[k + 1], &r, &plan[k])))
+                b.iter(|| black_box(layer_relevance(&model, k, &acts[k], &acts[k + 1], &r, &plan[k]).unwrap()))
             });
         }
         group.finish();

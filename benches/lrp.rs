@@ -95,7 +95,7 @@ fn comparison_grid(c: &mut Criterion) {
 
 /// The window's unit gallery: the top 8 of 10,000 samples of the bundled CNN for a first-convolution channel.
 fn gallery(c: &mut Criterion) {
-    use lrp_explorer::app::analysis::{GalleryRequest, Progress, run_gallery};
+    use lrp_explorer::eval::{GalleryRequest, Progress, run_gallery};
     use std::sync::Arc;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
     let model = Arc::new(lrp_explorer::model::load(&root.join("models/cnn.onnx")).unwrap().model);
@@ -118,7 +118,6 @@ fn gallery(c: &mut Criterion) {
     group.bench_function("epsilon_plus", |b| {
         b.iter(|| {
             let req = GalleryRequest {
-                generation: 1,
                 model: model.clone(),
                 inputs: inputs.clone(),
                 method: method.clone(),

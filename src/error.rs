@@ -46,6 +46,16 @@ impl LoadError {
     }
 }
 
+/// Arrays whose shapes do not fit the kernel they are given to: an inconsistency inside the engine, or between a
+/// model and the values passed to it, reported instead of computing on the wrong numbers (or on zeros).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{op}: expected an array shaped {expected}, got {got:?}")]
+pub struct ShapeError {
+    pub op: &'static str,
+    pub expected: String,
+    pub got: Vec<usize>,
+}
+
 /// A network description that is inconsistent (shapes that do not chain, bad parameters).
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -61,6 +71,12 @@ pub enum ModelError {
     Empty,
     #[error("{count} weights or biases are NaN or infinite (first in layer {layer}); refusing to explain")]
     NonFinite { layer: usize, count: usize },
+    #[error("layer {index}: {source}")]
+    Shape {
+        index: usize,
+        #[source]
+        source: ShapeError,
+    },
 }
 
 /// An explanation could not be computed.
@@ -83,6 +99,33 @@ pub enum LrpError {
     Spec { spec: String, message: String },
 }
 
+/// An analysis over samples (faithfulness curves, a unit's conditional relevance or gallery, predictions) could
+/// not be computed, or was cancelled.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The run's [`crate::eval::Progress`] asked it to stop; not a failure to report as an error.
+    #[error("cancelled")]
+    Cancelled,
+    #[error(
+        "a sample has {values} values, but the model takes {input_shape:?} ({input_len} values); adjust the preprocessing"
+    )]
+    InputSize {
+        values: usize,
+        input_shape: Vec<usize>,
+        input_len: usize,
+    },
+    #[error("{analysis} need LRP rules on every layer (not a gradient baseline)")]
+    NeedsLrpRules { analysis: &'static str },
+    #[error("no unit {unit} at position {position} (it has {units} units)")]
+    NoUnit { position: usize, unit: usize, units: usize },
+    #[error("no position {position}: the model has {layers} layers")]
+    NoPosition { position: usize, layers: usize },
+    #[error(transparent)]
+    Lrp(#[from] LrpError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
 /// A network could not be trained (bad data, bad settings, or a loss that blew up).
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -100,6 +143,8 @@ pub enum TrainError {
     Diverged { epoch: usize, batch: usize, loss: f32 },
     #[error(transparent)]
     Model(#[from] ModelError),
+    #[error("training: {0}")]
+    Shape(#[from] ShapeError),
 }
 
 impl TrainError {

@@ -6,6 +6,7 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
+pub mod atomic_file;
 pub mod cli;
 pub mod data;
 pub mod diagnose;

@@ -106,7 +106,7 @@ fn faithfulness_rules_beat_the_random_baseline() {
                 "epsilon_plus_flat",
                 "--rule",
                 "gradient",
-                "--curves-out",
+                "--csv",
             ])
             .arg(&csv)
             .arg("--plot")
@@ -121,7 +121,12 @@ fn faithfulness_rules_beat_the_random_baseline() {
     };
     assert!(aopc("epsilon_plus_flat") > aopc("random"), "{out}");
     let text = std::fs::read_to_string(&csv).unwrap();
-    assert_eq!(text.lines().count(), 1 + 3 * 21, "{text}");
+    // One row per point (21), one column per curve: the window's format.
+    assert!(
+        text.starts_with("removed,epsilon_plus_flat,gradient,random\n"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1 + 21, "{text}");
     // The plot: one colour per rule and the grey baseline.
     let img = image::open(&png).unwrap().to_rgba8();
     assert_eq!(img.dimensions(), lrp_explorer::heatmap::plot::PLOT_SIZE);
@@ -132,7 +137,7 @@ fn faithfulness_rules_beat_the_random_baseline() {
     let again = bin()
         .args(["eval", "--faithfulness", "--model"])
         .arg(fixtures().join("models/cnn.onnx"))
-        .args(["--samples", "0..2", "--rule", "lrp0", "--curves-out"])
+        .args(["--samples", "0..2", "--rule", "lrp0", "--csv"])
         .arg(&csv)
         .output()
         .unwrap();

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use lrp_explorer::app::analysis::{GalleryRequest, Progress, run_gallery};
 use lrp_explorer::data::{Preprocess, load_dataset};
+use lrp_explorer::error::EvalError;
+use lrp_explorer::eval::{GalleryRequest, Progress, run_gallery};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain};
 use lrp_explorer::model::Model;
 use ndarray::{ArrayD, Axis, IxDyn};
@@ -30,7 +31,6 @@ fn request(model: Arc<Model>, inputs: Vec<Vec<f32>>, position: usize, unit: usiz
     let Method::Lrp(c) = &method else { unreachable!() };
     let plan = c.resolve(&model).unwrap();
     GalleryRequest {
-        generation: 1,
         model,
         inputs,
         method,
@@ -105,7 +105,7 @@ fn a_cancelled_gallery_stops() {
     let position = conv_position(&model);
     let req = request(model, inputs, position, 0);
     req.progress.request_cancel();
-    assert_eq!(run_gallery(&req), Err("cancelled".to_string()));
+    assert!(matches!(run_gallery(&req), Err(EvalError::Cancelled)));
     assert_eq!(req.progress.counts().0, 0);
 }
 

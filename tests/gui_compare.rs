@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
-use lrp_explorer::app::analysis::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab};
 use lrp_explorer::data::image::mnist_style;
+use lrp_explorer::error::EvalError;
+use lrp_explorer::eval::{FaithRequest, Progress, run_faithfulness};
 use lrp_explorer::eval::{FlipOrder, FlipSettings, aopc, conservation_ledger, perturbation_curves};
 use lrp_explorer::lrp::{InitRelevance, Method, RuleChoice, Target, explain, grid_entries, layer_relevance};
 use lrp_explorer::model::Model;
@@ -266,7 +267,6 @@ fn a_cancelled_faithfulness_run_stops() {
     let progress = Arc::new(Progress::default());
     progress.request_cancel();
     let req = FaithRequest {
-        generation: 1,
         model: m,
         inputs: x.axis_iter(Axis(0)).map(|r| r.iter().copied().collect()).collect(),
         methods: vec![("lrp0".into(), method("lrp0"))],
@@ -276,7 +276,7 @@ fn a_cancelled_faithfulness_run_stops() {
         seed: 1,
         progress: progress.clone(),
     };
-    assert_eq!(run_faithfulness(&req), Err("cancelled".to_string()));
+    assert!(matches!(run_faithfulness(&req), Err(EvalError::Cancelled)));
     assert_eq!(progress.counts(), (0, 8));
 }
 
@@ -292,7 +292,7 @@ fn conditional_reference(m: &Model, x: &ArrayD<f32>, spec: &str, position: usize
         }
     }
     for k in (0..position).rev() {
-        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]);
+        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]).unwrap();
     }
     flat(&r)
 }

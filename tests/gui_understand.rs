@@ -42,7 +42,7 @@ fn conditional_reference(m: &Model, x: &ArrayD<f32>, position: usize, unit: usiz
         }
     }
     for k in (0..position).rev() {
-        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]);
+        r = layer_relevance(m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]).unwrap();
     }
     r.iter().copied().collect()
 }
@@ -169,7 +169,7 @@ fn clicking_a_channel_map_shows_its_conditional_heatmap() {
     }
     let unit_total: f32 = r.sum();
     for k in (0..position).rev() {
-        r = layer_relevance(&m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]);
+        r = layer_relevance(&m, k, &e.activations[k], &e.activations[k + 1], &r, &plan[k]).unwrap();
     }
     let diff = c
         .relevance

@@ -221,8 +221,8 @@ fn check(model: &Model, explicit: &Explicit, x: Vec<f32>, rng: &mut Rng, what: &
     let x64: Vec<f64> = x.iter().map(|&v| v as f64).collect();
     let r64: Vec<f64> = r.iter().map(|&v| v as f64).collect();
     for rule in rules() {
-        let z = model.layer_forward(0, &xa);
-        let got = layer_relevance(model, 0, &xa, &z, &ra, &rule);
+        let z = model.layer_forward(0, &xa).unwrap();
+        let got = layer_relevance(model, 0, &xa, &z, &ra, &rule).unwrap();
         let want = reference(explicit, &x64, &r64, &rule);
         let got: Vec<f32> = got.iter().copied().collect();
         let err = max_norm_err(&got, &want);
@@ -318,8 +318,8 @@ fn average_pool_rules_match_the_loop_reference() {
     let norm = LayerRule::new(Rule::Norm);
     let xa = ArrayD::from_shape_vec(IxDyn(&[1, c, h, w]), (0..c * h * w).map(|i| (i % 5) as f32).collect()).unwrap();
     let ra = ArrayD::from_elem(IxDyn(&[1, c, oh, ow]), 1.0f32);
-    let z = model.layer_forward(0, &xa);
-    let got = layer_relevance(&model, 0, &xa, &z, &ra, &norm);
+    let z = model.layer_forward(0, &xa).unwrap();
+    let got = layer_relevance(&model, 0, &xa, &z, &ra, &norm).unwrap();
     let x64: Vec<f64> = xa.iter().map(|&v| v as f64).collect();
     let want = reference(&explicit, &x64, &vec![1.0; c * oh * ow], &norm);
     assert!(max_norm_err(&got.iter().copied().collect::<Vec<_>>(), &want) < 1e-4);

@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
-use super::analysis::{ConditionalRequest, FaithRequest, GalleryRequest, Progress};
 use super::compare::{self, CompareMode, CompareRequest};
 use super::jobs::{ExportData, Job, JobResult};
 use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp};
 use crate::data::image::mnist_style;
-use crate::eval::FlipSettings;
+use crate::eval::{ConditionalRequest, FaithRequest, FlipSettings, GalleryRequest, Progress};
 use crate::heatmap::{export, upscale_nearest};
 use crate::lrp::{ResolvedMethod, Target};
 
@@ -194,7 +193,7 @@ impl LrpApp {
             cells,
             input_range: self.session.preprocess.box_bounds(),
             target: self.analysis_target(),
-            init: self.settings.init.into(),
+            init: self.settings.init,
         }));
     }
 
@@ -261,21 +260,23 @@ impl LrpApp {
             (self.settings.rule_choice.to_string(), current),
             (self.settings.faith_rule.to_string(), second),
         ];
-        self.submit(Job::Faithfulness(FaithRequest {
+        self.submit(Job::Faithfulness {
             generation: self.session.faith_generation,
-            model,
-            inputs,
-            methods,
-            target: self.analysis_target(),
-            init: self.settings.init.into(),
-            settings: FlipSettings {
-                steps: self.settings.faith_steps.clamp(1, 200),
-                fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
-                fill: self.session.preprocess.map(0.0),
+            request: FaithRequest {
+                model,
+                inputs,
+                methods,
+                target: self.analysis_target(),
+                init: self.settings.init,
+                settings: FlipSettings {
+                    steps: self.settings.faith_steps.clamp(1, 200),
+                    fraction: self.settings.faith_fraction.clamp(0.01, 1.0),
+                    fill: self.session.preprocess.map(0.0),
+                },
+                seed: RANDOM_SEED,
+                progress,
             },
-            seed: RANDOM_SEED,
-            progress,
-        }));
+        });
     }
 
     /// Queues the conditional heatmap of the selected unit (and, with `gallery`, its gallery over the set).
@@ -305,22 +306,24 @@ impl LrpApp {
         };
         let plan = self.session.plan.clone();
         let target = self.analysis_target();
-        let init = self.settings.init.into();
+        let init = self.settings.init;
         if gallery {
             self.session.unit_generation += 1;
         }
         let generation = self.session.unit_generation;
-        self.submit(Job::Conditional(ConditionalRequest {
+        self.submit(Job::Conditional {
             generation,
-            model: model.clone(),
-            input,
-            method: method.clone(),
-            plan: plan.clone(),
-            position,
-            unit,
-            target: target.clone(),
-            init,
-        }));
+            request: ConditionalRequest {
+                model: model.clone(),
+                input,
+                method: method.clone(),
+                plan: plan.clone(),
+                position,
+                unit,
+                target: target.clone(),
+                init,
+            },
+        });
         if gallery {
             if let Some(p) = &self.session.gallery_progress {
                 p.request_cancel();
@@ -335,19 +338,21 @@ impl LrpApp {
                 }
                 _ => Target::Predicted,
             };
-            self.submit(Job::Gallery(GalleryRequest {
+            self.submit(Job::Gallery {
                 generation,
-                model,
-                inputs,
-                method,
-                plan,
-                position,
-                unit,
-                target,
-                init,
-                top: GALLERY_SIZE,
-                progress,
-            }));
+                request: GalleryRequest {
+                    model,
+                    inputs,
+                    method,
+                    plan,
+                    position,
+                    unit,
+                    target,
+                    init,
+                    top: GALLERY_SIZE,
+                    progress,
+                },
+            });
         }
     }
 }

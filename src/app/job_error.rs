@@ -1,6 +1,6 @@
 //! Why a background job gave no result: one typed error for every job of the window, cancellation included.
 
-use crate::error::{ExportError, LoadError, LrpError, ModelError};
+use crate::error::{EvalError, ExportError, LoadError, LrpError, ModelError};
 
 /// The error of a job (see [`super::jobs::JobResult`]).
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +16,9 @@ pub enum JobError {
     Model(#[from] ModelError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// An analysis over many samples (faithfulness, conditional heatmap, gallery, predictions) failed or stopped.
+    #[error(transparent)]
+    Eval(EvalError),
     /// The preprocessed samples do not fit the model input.
     #[error(
         "the preprocessed sample has {got} values but the model takes {input_shape:?} ({input_len} values); \
@@ -47,18 +50,17 @@ impl JobError {
         }
     }
 
-    /// The error of an analysis that still reports a message.
-    // TODO(issue10a): goes away when faithfulness, conditional heatmaps and the gallery return typed errors.
-    pub fn from_analysis(message: String) -> Self {
-        if message == "cancelled" {
-            JobError::Cancelled
-        } else {
-            JobError::Request { message }
-        }
-    }
-
     /// Whether the job was cancelled rather than failed.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self, JobError::Cancelled)
+        matches!(self, JobError::Cancelled | JobError::Eval(EvalError::Cancelled))
+    }
+}
+
+impl From<EvalError> for JobError {
+    fn from(e: EvalError) -> Self {
+        match e {
+            EvalError::Cancelled => JobError::Cancelled,
+            other => JobError::Eval(other),
+        }
     }
 }

@@ -8,21 +8,20 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use image::RgbaImage;
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
-use super::analysis::{
-    ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, run_conditional,
-    run_faithfulness, run_gallery,
-};
 use super::compare::{CompareRequest, CompareResult, run_compare};
 use super::job_error::JobError;
-use super::state::{ExplainResult, Predictions, SampleArray, argmax};
+use super::state::{ExplainResult, SampleArray};
 use crate::data::preprocess::Preprocess;
 use crate::data::{Dataset, load_dataset};
-use crate::eval::conservation_ledger;
+use crate::eval::{
+    ConditionalRequest, ConditionalResult, FaithRequest, FaithResult, GalleryRequest, GalleryResult, Predictions,
+    conservation_ledger, predict_dataset, run_conditional, run_faithfulness, run_gallery,
+};
 use crate::heatmap::export;
 use crate::heatmap::plot::LinePlot;
-use crate::lrp::{InitRelevance, ResolvedMethod, Target, explain_resolved};
+use crate::lrp::{InitRelevance, ResolvedMethod, Target, argmax, explain_resolved};
 use crate::model::{LoadedModel, Model, softmax_rows};
 
 /// Which file a dialog asks for.
@@ -116,11 +115,20 @@ pub enum Job {
     /// The comparison grid (one job for every cell).
     Compare(CompareRequest),
     /// Pixel-flipping curves, cancellable through the request's progress.
-    Faithfulness(FaithRequest),
+    Faithfulness {
+        generation: u64,
+        request: FaithRequest,
+    },
     /// The input heatmap of one unit's relevance.
-    Conditional(ConditionalRequest),
+    Conditional {
+        generation: u64,
+        request: ConditionalRequest,
+    },
     /// The samples where one unit receives the most relevance.
-    Gallery(GalleryRequest),
+    Gallery {
+        generation: u64,
+        request: GalleryRequest,
+    },
 }
 
 /// The answer to a [`Job`].
@@ -240,7 +248,7 @@ impl JobRunner {
                 ..
             } => match job {
                 Job::Explain(_) => explain_tx.send(job).is_ok(),
-                Job::Compare(_) | Job::Faithfulness(_) | Job::Conditional(_) | Job::Gallery(_) => {
+                Job::Compare(_) | Job::Faithfulness { .. } | Job::Conditional { .. } | Job::Gallery { .. } => {
                     analysis_tx.send(job).is_ok()
                 }
                 Job::Dialog { kind, suggested_name } => {
@@ -271,7 +279,7 @@ fn spawn_worker(name: &str, results: Sender<JobResult>, ctx: egui::Context) -> s
                 }
             }
             // Likewise a newer grid or conditional heatmap replaces a queued one.
-            if matches!(job, Job::Compare(_) | Job::Conditional(_)) {
+            if matches!(job, Job::Compare(_) | Job::Conditional { .. }) {
                 let mut rest = Vec::new();
                 while let Ok(next) = rx.try_recv() {
                     if std::mem::discriminant(&next) == std::mem::discriminant(&job) {
@@ -350,7 +358,7 @@ pub fn execute(job: Job) -> JobResult {
             preprocess,
         } => JobResult::Predicted {
             generation,
-            result: predict_all(&model, &dataset, &preprocess),
+            result: predict_dataset(&model, &dataset, &preprocess).map_err(JobError::from),
         },
         Job::Export { path, data } => JobResult::Exported(write_export(&path, &data).map(|()| path)),
         Job::Dialog { kind, .. } => JobResult::DialogClosed {
@@ -359,17 +367,17 @@ pub fn execute(job: Job) -> JobResult {
             duration_ms: 0.0,
         },
         Job::Compare(req) => JobResult::Compared(run_compare(&req)),
-        Job::Faithfulness(req) => JobResult::Faithfulness {
-            generation: req.generation,
-            result: run_faithfulness(&req).map_err(JobError::from_analysis),
+        Job::Faithfulness { generation, request } => JobResult::Faithfulness {
+            generation,
+            result: run_faithfulness(&request).map_err(JobError::from),
         },
-        Job::Conditional(req) => JobResult::Conditional {
-            generation: req.generation,
-            result: run_conditional(&req).map_err(JobError::from_analysis),
+        Job::Conditional { generation, request } => JobResult::Conditional {
+            generation,
+            result: run_conditional(&request).map_err(JobError::from),
         },
-        Job::Gallery(req) => JobResult::Gallery {
-            generation: req.generation,
-            result: run_gallery(&req).map_err(JobError::from_analysis),
+        Job::Gallery { generation, request } => JobResult::Gallery {
+            generation,
+            result: run_gallery(&request).map_err(JobError::from),
         },
     }
 }
@@ -401,7 +409,7 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, JobError> {
         (Some(against), Target::Class(class)) => Target::Contrast { class: *class, against },
         (Some(against), _) => {
             let logits = model.logits(&x)?;
-            let class = argmax(&logits.row(0).to_vec());
+            let class = argmax(logits.row(0));
             Target::Contrast { class, against }
         }
     };
@@ -429,35 +437,4 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, JobError> {
         ledger,
         contrast: req.contrast,
     })
-}
-
-/// The predicted class of every sample (batches of 500) and the accuracy when labels are known.
-pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, JobError> {
-    let n = dataset.len();
-    let per = model.input_len();
-    let mut classes = Vec::with_capacity(n);
-    for start in (0..n).step_by(500) {
-        let end = (start + 500).min(n);
-        let mut x = Vec::with_capacity((end - start) * per);
-        for i in start..end {
-            x.extend(preprocess.apply_one(dataset.image(i), dataset.height, dataset.width));
-        }
-        let mut shape = vec![end - start];
-        shape.extend_from_slice(model.input_shape());
-        let x = ArrayD::from_shape_vec(IxDyn(&shape), x).map_err(|_| JobError::SamplesDoNotFit {
-            height: dataset.height,
-            width: dataset.width,
-            pad: preprocess.pad,
-            input_shape: model.input_shape().to_vec(),
-        })?;
-        let logits = model.logits(&x)?;
-        for row in logits.axis_iter(Axis(0)) {
-            classes.push(argmax(&row.to_vec()).min(255) as u8);
-        }
-    }
-    let accuracy = dataset.labels.as_ref().filter(|l| !l.is_empty()).map(|labels| {
-        let right = labels.iter().zip(&classes).filter(|(a, b)| a == b).count();
-        right as f64 / labels.len() as f64
-    });
-    Ok(Predictions { classes, accuracy })
 }

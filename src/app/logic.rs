@@ -153,7 +153,7 @@ impl LrpApp {
                 Some(path) => match kind {
                     DialogKind::OpenModel => self.run_command(Command::OpenModel(path)),
                     DialogKind::OpenData => {
-                        let labels = super::labels_next_to(&path);
+                        let labels = crate::data::labels_next_to(&path);
                         self.run_command(Command::OpenData { path, labels });
                     }
                     DialogKind::OpenLabels => self.run_command(Command::OpenLabels(path)),
@@ -330,7 +330,7 @@ impl LrpApp {
             method,
             target,
             contrast: self.session.contrast,
-            init: self.settings.init.into(),
+            init: self.settings.init,
         }));
         self.request_conditional(false);
     }
@@ -496,7 +496,7 @@ pub(super) fn dropped_file_commands(ctx: &egui::Context) -> Vec<Command> {
     }
     match (data, labels) {
         (Some(path), labels) => {
-            let labels = labels.or_else(|| super::labels_next_to(&path));
+            let labels = labels.or_else(|| crate::data::labels_next_to(&path));
             out.push(Command::OpenData { path, labels });
         }
         (None, Some(labels)) => out.push(Command::OpenLabels(labels)),

@@ -1,10 +1,8 @@
 //! The desktop window: [`LrpApp`] polls the workers, draws the panels, then applies the panels' [`Command`]s.
 
-pub mod analysis;
 mod analysis_logic;
 pub mod command;
 pub mod compare;
-pub mod gallery;
 pub mod job_error;
 pub mod jobs;
 pub mod logic;
@@ -13,7 +11,7 @@ pub mod rules;
 pub mod settings_store;
 pub mod state;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use command::Command;
 pub use job_error::JobError;
@@ -21,6 +19,7 @@ pub use jobs::{DialogKind, ExportKind, Job, JobResult, JobRunner};
 pub use settings_store::SETTINGS_KEY;
 pub use state::{Session, Settings};
 
+use crate::data::{default_asset, labels_next_to};
 use crate::ui::ViewCache;
 
 /// What the command line asks the window to open.
@@ -180,21 +179,4 @@ impl eframe::App for LrpApp {
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
     }
-}
-
-/// A bundled file under `assets/`: next to the executable, else in the source tree.
-pub fn default_asset(relative: &str) -> Option<PathBuf> {
-    let beside_exe = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|d| d.join("assets").join(relative)));
-    let in_tree = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(relative);
-    beside_exe.into_iter().chain([in_tree]).find(|p| p.is_file())
-}
-
-/// The label file that usually sits next to an MNIST image file (`…images-idx3…` → `…labels-idx1…`).
-pub fn labels_next_to(images: &Path) -> Option<PathBuf> {
-    let name = images.file_name()?.to_string_lossy().into_owned();
-    let guess = name.replace("images-idx3", "labels-idx1").replace("images", "labels");
-    let path = images.with_file_name(guess);
-    (path != images && path.is_file()).then_some(path)
 }

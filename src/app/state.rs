@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::analysis::{ConditionalResult, FaithResult, GalleryResult, Progress};
 use super::compare::CompareResult;
 use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
-use crate::eval::LedgerRow;
+pub use crate::eval::Predictions;
+use crate::eval::{ConditionalResult, FaithResult, GalleryResult, LedgerRow, Progress};
 use crate::heatmap::{Colormap, Normalization};
 use crate::lrp::{Baseline, Composite, InitRelevance, LayerRule, RuleChoice};
 use crate::model::Model;
@@ -19,23 +19,6 @@ pub const CANVAS_SIDE: usize = 28;
 
 /// How many recently opened files the menu keeps.
 pub const RECENT_LEN: usize = 8;
-
-/// The initial relevance, as persisted.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InitChoice {
-    #[default]
-    Logit,
-    OneHot,
-}
-
-impl From<InitChoice> for InitRelevance {
-    fn from(c: InitChoice) -> Self {
-        match c {
-            InitChoice::Logit => InitRelevance::Logit,
-            InitChoice::OneHot => InitRelevance::OneHot,
-        }
-    }
-}
 
 /// Everything the user chose that survives a restart.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -53,7 +36,8 @@ pub struct Settings {
     /// the model.
     #[serde(deserialize_with = "super::settings_store::layer_rules_or_none")]
     pub layer_rules: Option<Composite>,
-    pub init: InitChoice,
+    /// The initial relevance of the LRP rules (persisted as `Logit` / `OneHot`).
+    pub init: InitRelevance,
     pub colormap: Colormap,
     pub normalization: Normalization,
     /// Scale used by [`Normalization::Shared`].
@@ -132,7 +116,7 @@ impl Default for Settings {
             preprocess: String::new(),
             rule_choice: RuleChoice::default(),
             layer_rules: None,
-            init: InitChoice::Logit,
+            init: InitRelevance::Logit,
             colormap: Colormap::Bwr,
             normalization: Normalization::PerImage,
             shared_scale: 1.0,
@@ -243,19 +227,8 @@ pub struct ExplainResult {
 impl ExplainResult {
     /// The predicted class (argmax of the logits).
     pub fn predicted(&self) -> usize {
-        argmax(&self.logits)
+        crate::lrp::argmax(&self.logits)
     }
-}
-
-/// Index of the largest value (0 for an empty slice).
-pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, v) in values.iter().enumerate() {
-        if *v > values[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// A line shown to the user.
@@ -263,14 +236,6 @@ pub fn argmax(values: &[f32]) -> usize {
 pub struct Message {
     pub text: String,
     pub is_error: bool,
-}
-
-/// Predictions over the whole dataset, from the background job.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Predictions {
-    pub classes: Vec<u8>,
-    /// Fraction correct, when labels are known.
-    pub accuracy: Option<f64>,
 }
 
 /// What this run holds: nothing here is persisted.

@@ -1,19 +1,18 @@
 //! `lrp-explorer eval`: accuracy and confusion summary of a model on labelled samples, or, with `--faithfulness`,
 //! pixel-flipping curves and AOPC per rule against a random baseline.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use ndarray::{ArrayD, IxDyn};
 
 use super::InputArgs;
-use crate::data::{Dataset, choose_preprocess};
-use crate::eval::{FlipOrder, FlipSettings, aopc, confusion, perturbation_curves};
-use crate::heatmap::plot::{LinePlot, save_line_plot};
-use crate::lrp::{InitRelevance, Method, Target, explain};
+use crate::data::{Dataset, choose_preprocess, default_asset, labels_next_to};
+use crate::eval::{FaithRequest, FlipSettings, Progress, confusion, run_faithfulness};
+use crate::heatmap::plot::save_line_plot;
+use crate::lrp::{InitRelevance, Method, Target};
 use crate::model::LoadedModel;
 
 #[derive(Args, Debug)]
@@ -35,9 +34,10 @@ pub struct EvalArgs {
     /// Fraction of the input removed at the last step.
     #[arg(long, default_value_t = 0.2)]
     pub fraction: f32,
-    /// Where to write the mean curves as CSV (default: `faithfulness.csv`; never overwritten without --force).
-    #[arg(long)]
-    pub curves_out: Option<PathBuf>,
+    /// Also write the mean curves as CSV here (with --faithfulness; the window's format; never overwritten
+    /// without --force). Without it the table is only printed.
+    #[arg(long, value_name = "FILE.csv")]
+    pub csv: Option<PathBuf>,
     /// Also draw the mean curves as a PNG plot here (with --faithfulness; never overwritten without --force).
     #[arg(long, value_name = "FILE.png")]
     pub plot: Option<PathBuf>,
@@ -88,13 +88,13 @@ pub fn prepare(inputs: &InputArgs, samples: &str) -> Result<Prepared> {
         preprocess,
     } = inputs.clone();
     let model_path = model
-        .or_else(|| crate::app::default_asset("models/cnn.onnx"))
+        .or_else(|| default_asset("models/cnn.onnx"))
         .context("no --model given and no bundled model found")?;
     let data_path = data
-        .or_else(|| crate::app::default_asset("test-images-idx3-ubyte.gz"))
+        .or_else(|| default_asset("test-images-idx3-ubyte.gz"))
         .context("no --data given and no bundled samples found")?;
     let loaded = crate::model::load(&model_path)?;
-    let labels = labels.or_else(|| crate::app::labels_next_to(&data_path));
+    let labels = labels.or_else(|| labels_next_to(&data_path));
     let dataset = crate::data::load_dataset(&data_path, labels.as_deref())?;
     let (pre, source) = choose_preprocess(
         preprocess.as_deref(),
@@ -136,104 +136,50 @@ fn faithfulness(args: &EvalArgs, p: &Prepared) -> Result<()> {
     if args.rule.is_empty() {
         bail!("--faithfulness needs at least one --rule <SPEC>");
     }
-    let out = args
-        .curves_out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("faithfulness.csv"));
-    for path in std::iter::once(&out).chain(&args.plot) {
+    for path in args.csv.iter().chain(&args.plot) {
         if path.exists() && !args.force {
             bail!("{} exists; pass --force to replace it", path.display());
         }
     }
-    let model = &p.loaded.model;
-    let n = p.inputs.nrows();
-    let x = ArrayD::from_shape_vec(IxDyn(&[n, model.input_len()]), p.inputs.iter().copied().collect())?;
-    let settings = FlipSettings {
-        steps: args.steps,
-        fraction: args.fraction,
-        // Removed pixels take the value of a background pixel under the model's preprocessing.
-        fill: p.preprocess.map(0.0),
+    let model = Arc::new(p.loaded.model.clone());
+    let methods = args
+        .rule
+        .iter()
+        .map(|spec| Ok((spec.clone(), spec.parse::<Method>()?)))
+        .collect::<Result<Vec<_>>>()?;
+    let request = FaithRequest {
+        model: model.clone(),
+        inputs: p.inputs.rows().into_iter().map(|row| row.to_vec()).collect(),
+        methods,
+        target: Target::Predicted,
+        init: InitRelevance::Logit,
+        settings: FlipSettings {
+            steps: args.steps,
+            fraction: args.fraction,
+            // Removed pixels take the value of a background pixel under the model's preprocessing.
+            fill: p.preprocess.map(0.0),
+        },
+        seed: args.seed,
+        progress: Arc::new(Progress::default()),
     };
-    let mut rows: Vec<(String, Vec<f32>, Vec<f32>)> = vec![];
-    let mut targets = None;
-    for spec in &args.rule {
-        let method: Method = spec.parse()?;
-        let e = explain(model, &x, &method, &Target::Predicted, InitRelevance::Logit)?;
-        let curves = perturbation_curves(
-            model,
-            &x,
-            e.input_relevance(),
-            &e.targets,
-            FlipOrder::MostRelevantFirst,
-            &settings,
-        )?;
-        let (removed, mean) = mean_curve(&curves);
-        rows.push((spec.clone(), removed, mean));
-        targets.get_or_insert(e.targets);
+    let result = run_faithfulness(&request)?;
+    print!("{}", result.table());
+    let n = result.samples;
+    if let Some(path) = &args.csv {
+        let write = if args.force {
+            crate::atomic_file::replace(path, result.to_csv().as_bytes())
+        } else {
+            crate::atomic_file::create_new(path, result.to_csv().as_bytes())
+        };
+        write.with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("curves of {n} samples written to {}", path.display());
     }
-    let targets = targets.unwrap_or_default();
-    let curves = perturbation_curves(
-        model,
-        &x,
-        &ArrayD::zeros(x.raw_dim()),
-        &targets,
-        FlipOrder::Random { seed: args.seed },
-        &settings,
-    )?;
-    let (removed, mean) = mean_curve(&curves);
-    rows.push(("random".to_string(), removed, mean));
-
-    println!(
-        "{:<28} {:>10} {:>12} {:>12}",
-        "rule", "AOPC", "logit start", "logit end"
-    );
-    for (rule, _, mean) in &rows {
-        println!(
-            "{:<28} {:>10.4} {:>12.4} {:>12.4}",
-            rule,
-            aopc(mean),
-            mean.first().copied().unwrap_or(0.0),
-            mean.last().copied().unwrap_or(0.0)
-        );
-    }
-    let mut csv = String::from("rule,step,fraction_removed,mean_target_logit\n");
-    for (rule, removed, mean) in &rows {
-        for (k, (r, v)) in removed.iter().zip(mean).enumerate() {
-            let _ = writeln!(csv, "\"{}\",{k},{r},{v}", rule.replace('"', "\"\""));
-        }
-    }
-    crate::heatmap::export::replace_atomic(&out, csv.as_bytes())
-        .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("curves of {n} samples written to {}", out.display());
     if let Some(path) = &args.plot {
-        let title = format!(
-            "Pixel flipping · {} · predicted class · {n} sample{}",
-            model.name(),
-            if n == 1 { "" } else { "s" }
-        );
-        let (random, rules) = rows.split_last().context("no curves")?;
-        let rules: Vec<(String, Vec<f32>, f32)> =
-            rules.iter().map(|(l, _, m)| (l.clone(), m.clone(), aopc(m))).collect();
-        let plot = LinePlot::faithfulness(title, &random.1, &rules, Some((&random.2, aopc(&random.2))));
         if args.force && path.exists() {
             std::fs::remove_file(path).with_context(|| format!("replacing {}", path.display()))?;
         }
-        save_line_plot(path, &plot)?;
+        save_line_plot(path, &result.line_plot(model.name()))?;
         eprintln!("plot written to {}", path.display());
     }
     Ok(())
-}
-
-/// The point-wise mean of curves sampled at the same fractions.
-fn mean_curve(curves: &[crate::eval::PerturbationCurve]) -> (Vec<f32>, Vec<f32>) {
-    let Some(first) = curves.first() else {
-        return (vec![], vec![]);
-    };
-    let mut mean = vec![0.0f32; first.values.len()];
-    for c in curves {
-        for (m, v) in mean.iter_mut().zip(&c.values) {
-            *m += v / curves.len() as f32;
-        }
-    }
-    (first.removed.clone(), mean)
 }

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use super::{InitArg, parse_target, read_npy_f32, write_npy};
-use crate::lrp::{Method, explain_map};
+use super::{parse_target, read_npy_f32, write_npy};
+use crate::lrp::{InitRelevance, Method, explain_map};
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
@@ -23,8 +23,8 @@ pub struct ExplainArgs {
     /// Relevance at the input, float32 .npy with the shape of --input.
     #[arg(long)]
     pub out: PathBuf,
-    #[arg(long, value_enum, default_value_t = InitArg::Logit)]
-    pub init: InitArg,
+    #[arg(long, value_enum, default_value_t = InitRelevance::Logit, help = super::INIT_HELP)]
+    pub init: InitRelevance,
     /// `predicted` or a class index.
     #[arg(long, default_value = "predicted")]
     pub target: String,
@@ -43,11 +43,11 @@ pub fn run(args: ExplainArgs) -> Result<()> {
     let input_shape = x.shape().to_vec();
     let keep_layers = args.layers_out.is_some();
     // Chunk by chunk in parallel; only the input relevance and logits (and the layers when asked) are kept.
-    let parts = explain_map(&model, &x, &method, &target, args.init.into(), |_, e| {
+    let parts = explain_map(&model, &x, &method, &target, args.init, |_, e| {
         let layers = if keep_layers {
             e.relevance
         } else {
-            vec![e.relevance.into_iter().next().unwrap_or_default()]
+            e.relevance.into_iter().take(1).collect()
         };
         (layers, e.logits)
     })

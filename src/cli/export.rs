@@ -14,10 +14,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::InitArg;
 use crate::export::{ExportJob, ExportTarget, Layout, Picture, RawFormat, Shard, export_batch};
 use crate::heatmap::{Colormap, DEFAULT_OVERLAY_OPACITY};
-use crate::lrp::Method;
+use crate::lrp::{InitRelevance, Method};
 
 #[derive(Args, Debug)]
 pub struct ExportArgs {
@@ -47,8 +46,8 @@ pub struct ExportArgs {
     /// `predicted`, `true` (the label) or a class index.
     #[arg(long, default_value = "predicted")]
     pub target: String,
-    #[arg(long, value_enum, default_value_t = InitArg::Logit)]
-    pub init: InitArg,
+    #[arg(long, value_enum, default_value_t = InitRelevance::Logit, help = super::INIT_HELP)]
+    pub init: InitRelevance,
     #[arg(long, value_enum, default_value_t = LayoutArg::Heatmap)]
     pub layout: LayoutArg,
     #[arg(long, value_enum, default_value_t = ColormapArg::Bwr)]
@@ -115,7 +114,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     eprintln!("preprocessing: {preprocess} ({source})");
     let mut job = ExportJob::new(loaded.model, dataset, preprocess, method, args.out.clone());
     job.target = target;
-    job.init = args.init.into();
+    job.init = args.init;
     job.samples = samples;
     job.shard = shard;
     job.raw = args.raw.map(|r| match r {

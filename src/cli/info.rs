@@ -8,6 +8,10 @@ use clap::Args;
 use super::describe_model;
 use crate::lrp::{Method, multiply_adds};
 
+/// What `--init` does, printed with every model.
+pub const INIT_NOTE: &str = "initial relevance: LRP rules start from --init (logit: the class's logit, or onehot: 1); \
+                             the gradient baselines differentiate the target logit whatever --init says";
+
 #[derive(Args, Debug)]
 pub struct InfoArgs {
     #[arg(long)]
@@ -24,8 +28,8 @@ pub struct InfoArgs {
 pub fn run(args: InfoArgs) -> Result<()> {
     let (model, data) = match (args.model, args.data) {
         (None, None) => (
-            crate::app::default_asset("models/cnn.onnx"),
-            crate::app::default_asset("test-images-idx3-ubyte.gz"),
+            crate::data::default_asset("models/cnn.onnx"),
+            crate::data::default_asset("test-images-idx3-ubyte.gz"),
         ),
         other => other,
     };
@@ -41,6 +45,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         for (key, value) in &m.metadata {
             println!("metadata: {key} = {value}");
         }
+        println!("{INIT_NOTE}");
         if let Some(spec) = &args.rule {
             let Method::Lrp(composite) = spec.parse::<Method>()? else {
                 bail!("--rule {spec}: the cost is counted for LRP rules, not for gradient baselines");
@@ -56,7 +61,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         }
     }
     if let Some(path) = data {
-        let labels = args.labels.or_else(|| crate::app::labels_next_to(&path));
+        let labels = args.labels.or_else(|| crate::data::labels_next_to(&path));
         let ds = crate::data::load_dataset(&path, labels.as_deref())?;
         println!("{}", crate::data::summary(&ds).trim_end());
     }

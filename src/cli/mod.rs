@@ -66,25 +66,31 @@ pub enum Command {
     Diagnose(diagnose::DiagnoseArgs),
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum InitArg {
-    Logit,
-    Onehot,
-}
+/// `--init logit|onehot` parses straight into the engine's type (no mirror enum to keep in step).
+impl ValueEnum for InitRelevance {
+    fn value_variants<'a>() -> &'a [Self] {
+        &InitRelevance::ALL
+    }
 
-impl From<InitArg> for InitRelevance {
-    fn from(v: InitArg) -> Self {
-        match v {
-            InitArg::Logit => InitRelevance::Logit,
-            InitArg::Onehot => InitRelevance::OneHot,
-        }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            InitRelevance::Logit => "the explained class's logit (LRP Toolbox)",
+            InitRelevance::OneHot => "1 for the explained class (Zennit)",
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
     }
 }
 
-/// Entry point of the binary: parses arguments, runs, prints one error line on failure.
-pub fn main() -> ExitCode {
+/// Help of every `--init` flag.
+pub const INIT_HELP: &str = "Initial relevance of the LRP rules. The gradient baselines (gradient, \
+                             input_x_gradient, integrated_gradients) always differentiate the target logit, \
+                             whatever --init says";
+
+/// Entry point of the binary: parses arguments, runs (with no subcommand: `open_window` with the inputs given),
+/// prints one error line on failure. The window is passed in so that the command line needs nothing of it.
+pub fn main(open_window: impl FnOnce(InputArgs) -> Result<()>) -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    match run(cli, open_window) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {}", chain(&e));
@@ -106,14 +112,9 @@ fn chain(e: &anyhow::Error) -> String {
     text
 }
 
-pub fn run(cli: Cli) -> Result<()> {
+pub fn run(cli: Cli, open_window: impl FnOnce(InputArgs) -> Result<()>) -> Result<()> {
     match cli.command {
-        None => crate::app::run_gui(crate::app::GuiOptions {
-            model: cli.inputs.model,
-            data: cli.inputs.data,
-            labels: cli.inputs.labels,
-            preprocess: cli.inputs.preprocess,
-        }),
+        None => open_window(cli.inputs),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Export(args)) => export::run(args),
@@ -167,25 +168,13 @@ pub fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>> {
     }
 }
 
-/// Writes an array as `.npy`, atomically (temp file + rename).
+/// Writes an array as `.npy`, atomically (temp file + rename, see [`crate::atomic_file`]).
 pub fn write_npy(path: &Path, a: &ArrayD<f32>) -> Result<()> {
-    let tmp = tmp_path(path);
-    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    let a = a.as_standard_layout();
-    let values = a.as_slice().unwrap_or(&[]);
-    let mut w = std::io::BufWriter::new(file);
-    crate::heatmap::export::write_npy_f32(&mut w, values, a.shape())
-        .and_then(|()| std::io::Write::flush(&mut w))
-        .with_context(|| format!("writing {}", path.display()))?;
-    drop(w);
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp{}", std::process::id()))
+    let values = crate::ops::row_major(a);
+    crate::atomic_file::replace_with(path, |file| {
+        let mut w = std::io::BufWriter::new(file);
+        crate::heatmap::export::write_npy_f32(&mut w, &values, a.shape())?;
+        std::io::Write::flush(&mut w)
+    })
+    .with_context(|| format!("writing {}", path.display()))
 }

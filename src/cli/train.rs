@@ -64,7 +64,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     if args.out.exists() && !args.force {
         bail!("{} exists; pass --force to replace it", args.out.display());
     }
-    let labels = args.labels.clone().or_else(|| crate::app::labels_next_to(&args.data));
+    let labels = args.labels.clone().or_else(|| crate::data::labels_next_to(&args.data));
     let ds = crate::data::load_dataset(&args.data, labels.as_deref())?;
     let Some(train_labels) = ds.labels.clone() else {
         bail!("{}: training needs labels (give --labels)", args.data.display());
@@ -134,7 +134,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     );
     metadata.insert("train_accuracy".to_string(), format!("{train_acc:.4}"));
     if let Some(test) = &args.test_data {
-        let labels = args.test_labels.clone().or_else(|| crate::app::labels_next_to(test));
+        let labels = args.test_labels.clone().or_else(|| crate::data::labels_next_to(test));
         let tds = crate::data::load_dataset(test, labels.as_deref())?;
         let Some(test_labels) = &tds.labels else {
             bail!("{}: the test set needs labels", test.display());

@@ -1,6 +1,6 @@
 //! Labels from a file of their own (IDX1, `.npy`, `.npz`, `.mat`, text) and from numeric arrays (integers or one-hot).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::{Format, bytes, idx, mat, npy};
 use crate::error::LoadError;
@@ -16,43 +16,6 @@ pub fn load_labels(path: &Path) -> Result<Vec<u8>, LoadError> {
         Format::Mat => mat::read_labels(&file),
         Format::Csv => read_text(&file),
         Format::Image => Err(LoadError::format(&file, "an image is not a labels file")),
-    }
-}
-
-/// Labels from a numeric array of `rows`×`cols` values, row-major: a vector (`[N]`, `[N,1]`, `[1,N]`) of integers, or
-/// one-hot rows (`[N,K]`, exactly one 1 per row).
-pub(crate) fn labels_from_values(path: &Path, values: &[f64], rows: usize, cols: usize) -> Result<Vec<u8>, LoadError> {
-    if rows == 1 || cols == 1 {
-        return values
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| label_value(path, i, v))
-            .collect();
-    }
-    let mut labels = Vec::with_capacity(rows);
-    for (i, row) in values.chunks_exact(cols).enumerate() {
-        let ones = row.iter().filter(|&&v| v == 1.0).count();
-        let zeros = row.iter().filter(|&&v| v == 0.0).count();
-        if ones != 1 || ones + zeros != cols {
-            return Err(LoadError::format(
-                path,
-                format!("labels are a {rows}x{cols} matrix but row {i} is not one-hot"),
-            ));
-        }
-        let hot = row.iter().position(|&v| v == 1.0).unwrap_or(0);
-        labels.push(label_value(path, i, hot as f64)?);
-    }
-    Ok(labels)
-}
-
-fn label_value(path: &Path, index: usize, v: f64) -> Result<u8, LoadError> {
-    if v.fract() == 0.0 && (0.0..=255.0).contains(&v) {
-        Ok(v as u8)
-    } else {
-        Err(LoadError::format(
-            path,
-            format!("label {index} is {v}, not an integer in 0..=255"),
-        ))
     }
 }
 
@@ -72,4 +35,12 @@ fn read_text(path: &Path) -> Result<Vec<u8>, LoadError> {
         labels.push(value);
     }
     Ok(labels)
+}
+
+/// The label file that usually sits next to an MNIST image file (`…images-idx3…` → `…labels-idx1…`).
+pub fn labels_next_to(images: &Path) -> Option<PathBuf> {
+    let name = images.file_name()?.to_string_lossy().into_owned();
+    let guess = name.replace("images-idx3", "labels-idx1").replace("images", "labels");
+    let path = images.with_file_name(guess);
+    (path != images && path.is_file()).then_some(path)
 }

@@ -2,6 +2,7 @@
 //!
 //! Every reader returns raw intensities in `[0, 1]`, row-major and upright, whatever the file stored.
 
+mod bundled;
 pub(crate) mod bytes;
 mod choose;
 pub mod csv;
@@ -11,14 +12,16 @@ mod labels;
 pub mod mat;
 pub mod npy;
 pub mod preprocess;
+mod values;
 
 use std::ops::Range;
 use std::path::Path;
 
 use crate::error::LoadError;
 
+pub use bundled::default_asset;
 pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
-pub use labels::load_labels;
+pub use labels::{labels_next_to, load_labels};
 pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 
 /// The ten Fashion-MNIST class names, by label.

@@ -16,7 +16,7 @@ use ndarray::ArrayD;
 use ndarray_npy::ReadNpyExt;
 
 use super::bytes::{self, MAX_DECODED_BYTES, MAX_PIXELS};
-use super::labels::labels_from_values;
+use super::values::{labels_from_values, scale_floats};
 use super::{Dataset, attach_labels, class_names_for, file_name};
 use crate::error::LoadError;
 
@@ -270,30 +270,6 @@ fn image_layout(shape: &[usize]) -> Option<(usize, usize, usize)> {
         [n, 1, h, w] | [n, h, w, 1] => Some((n, h, w)),
         _ => None,
     }
-}
-
-/// Floats: as given if all in [0, 1]; divided by 255 if the maximum is above 1 (and at most 255).
-pub(crate) fn scale_floats(path: &Path, mut values: Vec<f32>) -> Result<(Vec<f32>, &'static str), LoadError> {
-    let (lo, hi) = values.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-        (lo.min(v), hi.max(v))
-    });
-    if values.iter().any(|v| !v.is_finite()) {
-        return Err(LoadError::format(path, "the images contain NaN or infinite values"));
-    }
-    if lo < 0.0 || hi > 255.0 {
-        return Err(LoadError::format(
-            path,
-            format!(
-                "pixel values span {lo}..{hi}; expected raw intensities in 0..1 or 0..255 \
-                 (normalised data? store the raw images and give the normalisation as preprocessing)"
-            ),
-        ));
-    }
-    if hi > 1.0 {
-        values.iter_mut().for_each(|v| *v /= 255.0);
-        return Ok((values, ", values 0-255 scaled to 0-1"));
-    }
-    Ok((values, ""))
 }
 
 /// Row-major values with the array as `rows × cols` (vectors as one column).

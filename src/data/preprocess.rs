@@ -214,12 +214,5 @@ pub fn read_sidecar(model: &Path) -> Result<Option<Preprocess>, LoadError> {
 /// Remembers `pre` for `model` (written to a temporary file, then renamed over the sidecar).
 pub fn write_sidecar(model: &Path, pre: &Preprocess) -> Result<(), LoadError> {
     let path = sidecar_path(model);
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, format!("{pre}\n")).map_err(|e| LoadError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        LoadError::io(&path, e)
-    })
+    crate::atomic_file::replace(&path, format!("{pre}\n").as_bytes()).map_err(|e| LoadError::io(&path, e))
 }

@@ -7,8 +7,10 @@
 use ndarray::{Array2, ArrayD, Axis, IxDyn, Zip};
 
 use super::catalogue::{Computation, Config, Init, Propagation};
+use crate::error::{LrpError, ModelError};
 use crate::lrp::{LayerRule, Rule, layer_gradient, layer_relevance};
 use crate::model::{Layer, Model};
+use crate::ops::reshaped;
 
 /// The forward pass of one sample, repeated once per start so that all starts propagate as one batch.
 pub struct Forward {
@@ -25,13 +27,13 @@ pub struct Forward {
 impl Forward {
     /// Runs `x` (one sample, the model's input shape, batch axis included) through `model`; explains `class`, or
     /// the predicted class when `None`.
-    pub fn new(model: &Model, x: &ArrayD<f32>, class: Option<usize>) -> Result<Forward, crate::error::ModelError> {
+    pub fn new(model: &Model, x: &ArrayD<f32>, class: Option<usize>) -> Result<Forward, ModelError> {
         let acts = model.forward(x)?;
-        let logits: Vec<f32> = acts.last().map(|a| a.iter().copied().collect()).unwrap_or_default();
+        let logits: Vec<f32> = acts.last().ok_or(ModelError::Empty)?.iter().copied().collect();
         let classes = logits.len();
         let class = class
             .filter(|&c| c < classes)
-            .unwrap_or_else(|| crate::lrp::argmax(ndarray::ArrayView1::from(&logits[..])));
+            .unwrap_or_else(|| crate::lrp::argmax(&logits));
         let top = logits.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
         let exp: Vec<f32> = logits.iter().map(|&v| (v - top).exp()).collect();
         let total: f32 = exp.iter().sum();
@@ -50,13 +52,21 @@ impl Forward {
         let activations = acts
             .iter()
             .map(|a| {
+                // `a` is `[1, shape...]`: its rows repeat.
                 let mut shape = a.shape().to_vec();
                 shape[0] = rows;
                 a.broadcast(IxDyn(&shape))
                     .map(|b| b.to_owned())
-                    .unwrap_or_else(|| ArrayD::zeros(IxDyn(&shape)))
+                    .ok_or_else(|| ModelError::Shape {
+                        index: 0,
+                        source: crate::error::ShapeError {
+                            op: "one sample repeated per start",
+                            expected: "[1, ...]".into(),
+                            got: a.shape().to_vec(),
+                        },
+                    })
             })
-            .collect();
+            .collect::<Result<_, ModelError>>()?;
         Ok(Forward {
             activations,
             logits,
@@ -67,18 +77,15 @@ impl Forward {
 }
 
 /// `[starts, input_len]`: row `s` is the input map for the start [`Init::ALL`]`[s]`.
-pub fn start_maps(model: &Model, fwd: &Forward, config: &Config, prop: Propagation) -> Array2<f32> {
+pub fn start_maps(model: &Model, fwd: &Forward, config: &Config, prop: Propagation) -> Result<Array2<f32>, LrpError> {
     let layers = model.layers().len();
     let rows = fwd.starts.nrows();
     let acts = &fwd.activations;
     let mut shape = vec![rows];
     shape.extend_from_slice(model.shape_at(layers));
-    let mut r = fwd
-        .starts
-        .clone()
-        .into_dyn()
-        .into_shape_with_order(IxDyn(&shape))
-        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)));
+    let shape_error = |index, source| LrpError::Model(ModelError::Shape { index, source });
+    let mut r = reshaped("initial relevance", &fwd.starts.clone().into_dyn(), &shape)
+        .map_err(|e| shape_error(layers.saturating_sub(1), e))?;
     match &config.computation {
         Computation::Lrp(plan) => {
             let first = model.first_weighted();
@@ -92,19 +99,19 @@ pub fn start_maps(model: &Model, fwd: &Forward, config: &Config, prop: Propagati
                     && matches!(model.layers()[k - 1], Layer::Relu)
                     && matches!(model.layers()[k], Layer::Dense(_) | Layer::Conv2d(_));
                 r = if prop.wsquare_wrong_axis && Some(k) == first && rule.rule == Rule::WSquare {
-                    wsquare_over_outputs(model, k, &r, rule)
+                    wsquare_over_outputs(model, k, &r, rule)?
                 } else if pre {
                     let x = &acts[k - 1];
-                    let z = model.layer_forward(k, x);
-                    layer_relevance(model, k, x, &z, &r, &rule)
+                    let z = model.layer_forward(k, x)?;
+                    layer_relevance(model, k, x, &z, &r, &rule)?
                 } else {
-                    layer_relevance(model, k, &acts[k], &acts[k + 1], &r, &rule)
+                    layer_relevance(model, k, &acts[k], &acts[k + 1], &r, &rule)?
                 };
             }
         }
         Computation::Gradient | Computation::InputXGradient => {
             for k in (0..layers).rev() {
-                r = layer_gradient(model, k, &acts[k], &r);
+                r = layer_gradient(model, k, &acts[k], &r)?;
             }
             if config.computation == Computation::InputXGradient {
                 Zip::from(&mut r).and(&acts[0]).for_each(|r, &x| *r *= x);
@@ -112,10 +119,17 @@ pub fn start_maps(model: &Model, fwd: &Forward, config: &Config, prop: Propagati
         }
     }
     let len = model.input_len();
-    r.as_standard_layout()
-        .into_owned()
-        .into_shape_with_order((rows, len))
-        .unwrap_or_else(|_| Array2::zeros((rows, len)))
+    let flat = reshaped("input maps", &r, &[rows, len]).map_err(|e| shape_error(0, e))?;
+    flat.into_dimensionality().map_err(|_| {
+        shape_error(
+            0,
+            crate::error::ShapeError {
+                op: "input maps",
+                expected: format!("[{rows}, {len}]"),
+                got: r.shape().to_vec(),
+            },
+        )
+    })
 }
 
 /// The same rule with a zero stabiliser (and ε = 0 for LRP-ε).
@@ -128,22 +142,27 @@ fn without_stabiliser(mut rule: LayerRule) -> LayerRule {
 }
 
 /// The mistaken w²: `R_i = Σ_j w_ji² R_j / Σ_j' w_j'i²` (normalised per input over the outputs).
-fn wsquare_over_outputs(model: &Model, k: usize, r: &ArrayD<f32>, rule: LayerRule) -> ArrayD<f32> {
+fn wsquare_over_outputs(model: &Model, k: usize, r: &ArrayD<f32>, rule: LayerRule) -> Result<ArrayD<f32>, LrpError> {
     let Layer::Dense(d) = &model.layers()[k] else {
-        return ArrayD::zeros(IxDyn(&[r.shape()[0], model.shape_at(k).iter().product()]));
+        return Err(LrpError::Model(
+            model.layer_error(k, "w² over the outputs is a mistake of Dense layers only"),
+        ));
     };
+    let shape_error = |source| LrpError::Model(ModelError::Shape { index: k, source });
     let w2 = d.weight.mapv(|v| v * v);
     let norm = w2.sum_axis(Axis(0)).mapv(|s| s + rule.stabilizer);
-    let n = r.shape()[0];
-    let r2 = r
-        .to_shape((n, d.weight.nrows()))
-        .map(|v| v.to_owned())
-        .unwrap_or_else(|_| Array2::zeros((n, d.weight.nrows())));
+    let n = r.shape().first().copied().unwrap_or(0);
+    let r2 = reshaped("w² over the outputs", r, &[n, d.weight.nrows()]).map_err(shape_error)?;
+    let r2: Array2<f32> = r2.into_dimensionality().map_err(|_| {
+        shape_error(crate::error::ShapeError {
+            op: "w² over the outputs",
+            expected: format!("[{n}, {}]", d.weight.nrows()),
+            got: r.shape().to_vec(),
+        })
+    })?;
     let mut out = r2.dot(&w2);
     out /= &norm;
     let mut shape = vec![n];
     shape.extend_from_slice(model.shape_at(k));
-    out.into_dyn()
-        .into_shape_with_order(IxDyn(&shape))
-        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+    reshaped("w² over the outputs", &out.into_dyn(), &shape).map_err(shape_error)
 }

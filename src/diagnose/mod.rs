@@ -321,7 +321,7 @@ pub fn diagnose(model: &Model, x: &ArrayD<f32>, user: &[f32], options: &Options)
                     (true, Some(t)) => t,
                     (true, None) => continue,
                 };
-                let maps = start_maps(model, f, config, prop);
+                let maps = start_maps(model, f, config, prop)?;
                 for (row, &init) in Init::ALL.iter().enumerate() {
                     let mut mistakes = prop.mistakes();
                     mistakes.extend(init.mistake());
@@ -353,9 +353,9 @@ pub fn diagnose(model: &Model, x: &ArrayD<f32>, user: &[f32], options: &Options)
                     }
                 }
             }
-            found
+            Ok(found)
         })
-        .collect();
+        .collect::<Result<_, LrpError>>()?;
     let mut all: Vec<Match> = per_config.into_iter().flatten().collect();
     let compared = all.len();
     rank(&mut all);
@@ -367,7 +367,7 @@ pub fn diagnose(model: &Model, x: &ArrayD<f32>, user: &[f32], options: &Options)
         _ => Verdict::NoCloseMatch,
     };
     let recommended = recommend(model, &configs, ranked.first().map(|m| m.config));
-    let rec_maps = start_maps(model, &fwd, &configs[recommended], Propagation::default());
+    let rec_maps = start_maps(model, &fwd, &configs[recommended], Propagation::default())?;
     Ok(Diagnosis {
         class: fwd.class,
         logits: fwd.logits.clone(),

@@ -3,7 +3,10 @@
 use ndarray::{ArrayD, ArrayView2, Axis, IxDyn};
 use rayon::prelude::*;
 
-use crate::error::ModelError;
+use crate::data::Dataset;
+use crate::data::preprocess::Preprocess;
+use crate::error::{EvalError, ModelError};
+use crate::lrp::argmax;
 use crate::model::Model;
 
 /// Counts of (true label, prediction) pairs.
@@ -79,18 +82,50 @@ pub fn predict(model: &Model, x: ArrayView2<'_, f32>) -> Result<Vec<usize>, Mode
                     }
                 })?;
             let logits = model.logits(&batch)?;
-            Ok(logits
-                .rows()
-                .into_iter()
-                .map(|row| {
-                    row.iter()
-                        .enumerate()
-                        .fold(0, |best, (i, &v)| if v > row[best] { i } else { best })
-                })
-                .collect())
+            Ok(logits.rows().into_iter().map(argmax).collect())
         })
         .collect::<Result<_, ModelError>>()?;
     Ok(parts.concat())
+}
+
+/// The predicted class of every sample of a dataset (the window's browser marks) and the accuracy when the
+/// dataset has labels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predictions {
+    /// One class per sample (classes above 255 are shown as 255).
+    pub classes: Vec<u8>,
+    /// Fraction correct, when labels are known.
+    pub accuracy: Option<f64>,
+}
+
+/// Samples preprocessed and predicted per task of [`predict_dataset`].
+const DATASET_CHUNK: usize = 1000;
+
+/// Predicts every sample of `dataset` under `preprocess`, in parallel chunks.
+pub fn predict_dataset(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, EvalError> {
+    let (h, w) = preprocess.output_size(dataset.height, dataset.width);
+    if h * w != model.input_len() {
+        return Err(EvalError::InputSize {
+            values: h * w,
+            input_shape: model.input_shape().to_vec(),
+            input_len: model.input_len(),
+        });
+    }
+    let n = dataset.len();
+    let starts: Vec<usize> = (0..n).step_by(DATASET_CHUNK).collect();
+    let parts = starts
+        .into_par_iter()
+        .map(|start| {
+            let x = preprocess.apply(dataset, start..(start + DATASET_CHUNK).min(n));
+            predict(model, x.view())
+        })
+        .collect::<Result<Vec<_>, ModelError>>()?;
+    let classes: Vec<u8> = parts.concat().into_iter().map(|c| c.min(255) as u8).collect();
+    let accuracy = dataset.labels.as_ref().filter(|l| !l.is_empty()).map(|labels| {
+        let right = labels.iter().zip(&classes).filter(|(a, b)| a == b).count();
+        right as f64 / labels.len() as f64
+    });
+    Ok(Predictions { classes, accuracy })
 }
 
 /// The confusion matrix of `model` on `x: [N, input_len]` with `labels` (one per row).

@@ -1,6 +1,5 @@
 //! Writing heatmaps (PNG) and relevance (`.npy`, `.csv`): atomically, never over an existing file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use image::RgbaImage;
@@ -26,37 +25,16 @@ pub fn unique_path(path: &Path) -> PathBuf {
         .unwrap_or_else(|| path.to_path_buf())
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then links it into place; fails if `path` exists. An
-/// interrupted run never leaves a half-written file under `path` (the link is atomic); the data is not fsynced.
+/// Writes `bytes` to `path` atomically (see [`crate::atomic_file::create_new`]); fails if `path` exists. An
+/// interrupted run never leaves a half-written file under `path`; the data is not fsynced.
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    if path.exists() {
-        return Err(ExportError::Exists { path: path.into() });
-    }
-    // `hard_link` fails if the target exists, so a file that appeared meanwhile is never replaced.
-    match via_temp_file(path, bytes, |tmp, to| std::fs::hard_link(tmp, to)) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(ExportError::Exists { path: path.into() }),
-        Err(e) => Err(io(e)),
-    }
-}
-
-/// Writes `bytes` to `.<name>.<pid>.tmp` next to `path`, then `publish(tmp, path)`; the temporary file never stays.
-fn via_temp_file(path: &Path, bytes: &[u8], publish: fn(&Path, &Path) -> std::io::Result<()>) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let result = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes))
-        .and_then(|()| publish(&tmp, path));
-    // After a rename the temporary name is gone already; after a hard link or a failure it is removed here.
-    let _ = std::fs::remove_file(&tmp);
-    result
+    crate::atomic_file::create_new(path, bytes).map_err(|source| match source.kind() {
+        std::io::ErrorKind::AlreadyExists => ExportError::Exists { path: path.into() },
+        _ => ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })
 }
 
 /// PNG bytes of an image.
@@ -75,10 +53,9 @@ pub fn save_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
     write_new_atomic(path, &png_bytes(path, img)?)
 }
 
-/// Writes `bytes` to a temporary file next to `path`, then renames it over `path` (replacing any old file).
-/// Readers see either the old file or the complete new one, never a partial write.
+/// Writes `bytes` to `path`, replacing any old file atomically (see [`crate::atomic_file::replace`]).
 pub fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    via_temp_file(path, bytes, |tmp, to| std::fs::rename(tmp, to)).map_err(|source| ExportError::Io {
+    crate::atomic_file::replace(path, bytes).map_err(|source| ExportError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -23,15 +23,19 @@ use crate::error::LrpError;
 use crate::model::Model;
 
 /// How an explanation is computed.
+///
+/// The gradient baselines follow their definitions: they differentiate the target logit `f_c` (for a
+/// [`Target::Contrast`], `f_c − f_b`) whatever [`InitRelevance`] is asked for, which only applies to LRP.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Method {
-    /// Layer-wise relevance propagation with a rule per layer.
+    /// Layer-wise relevance propagation with a rule per layer, started from the [`InitRelevance`].
     Lrp(Composite),
-    /// `∂⟨R₀, f(x)⟩/∂x`, with `R₀` the initial relevance.
+    /// `∂f_c/∂x`.
     Gradient,
-    /// `x ⊙ gradient`.
+    /// `x ⊙ ∂f_c/∂x`.
     InputXGradient,
-    /// `x ⊙ (1/n)·Σ_{k=1..n} ∇⟨R₀, f(k/n · x)⟩` (zero baseline, right Riemann sum).
+    /// `x ⊙ (1/n)·Σ_{k=1..n} ∂f_c/∂x (k/n · x)` (zero baseline, right Riemann sum): sums to about
+    /// `f_c(x) − f_c(0)` (completeness).
     IntegratedGradients { steps: usize },
 }
 
@@ -44,6 +48,15 @@ impl Method {
             Method::InputXGradient => ResolvedMethod::InputXGradient,
             Method::IntegratedGradients { steps } => ResolvedMethod::IntegratedGradients { steps: *steps },
         })
+    }
+
+    /// The output relevance this method actually starts from: `init` for LRP, the one-hot gradient of the
+    /// target logit for the gradient baselines.
+    pub fn effective_init(&self, init: InitRelevance) -> InitRelevance {
+        match self {
+            Method::Lrp(_) => init,
+            Method::Gradient | Method::InputXGradient | Method::IntegratedGradients { .. } => InitRelevance::OneHot,
+        }
     }
 }
 
@@ -95,6 +108,17 @@ impl ResolvedMethod {
         }
     }
 
+    /// The output relevance this method actually starts from: `init` for LRP, the one-hot gradient of the
+    /// target logit for the gradient baselines.
+    pub fn effective_init(&self, init: InitRelevance) -> InitRelevance {
+        match self {
+            ResolvedMethod::Lrp(_) => init,
+            ResolvedMethod::Gradient | ResolvedMethod::InputXGradient | ResolvedMethod::IntegratedGradients { .. } => {
+                InitRelevance::OneHot
+            }
+        }
+    }
+
     /// The per-layer rules (`None` for the gradient baselines).
     pub fn plan(&self) -> Option<&[LayerRule]> {
         match self {
@@ -104,14 +128,28 @@ impl ResolvedMethod {
     }
 }
 
-/// The output relevance to start from.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// The output relevance LRP starts from (the gradient baselines always start from the one-hot gradient, see
+/// [`Method::effective_init`]). Persisted by the window under these variant names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum InitRelevance {
     /// The chosen class's logit, all other outputs 0 (the LRP Toolbox convention).
     #[default]
     Logit,
     /// 1 for the chosen class (Zennit's convention).
     OneHot,
+}
+
+impl InitRelevance {
+    /// Every choice, in the order the command line and the window list them.
+    pub const ALL: [InitRelevance; 2] = [InitRelevance::Logit, InitRelevance::OneHot];
+
+    /// The command-line name: `logit` or `onehot`.
+    pub fn name(self) -> &'static str {
+        match self {
+            InitRelevance::Logit => "logit",
+            InitRelevance::OneHot => "onehot",
+        }
+    }
 }
 
 /// Which class to explain.
@@ -161,15 +199,16 @@ impl Explanation {
     }
 }
 
-/// Index of the largest value (the first one on ties; 0 for an empty row).
-pub fn argmax(row: ndarray::ArrayView1<'_, f32>) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
+/// Index of the largest value (the first one on ties; 0 for an empty row; a NaN is never the largest unless it
+/// comes first): of a logits row (`ArrayView1`), a slice or a `Vec`.
+pub fn argmax<'a>(values: impl IntoIterator<Item = &'a f32>) -> usize {
+    let mut best: Option<(usize, f32)> = None;
+    for (i, &v) in values.into_iter().enumerate() {
+        if best.is_none_or(|(_, b)| v > b) {
+            best = Some((i, v));
         }
     }
-    best
+    best.map_or(0, |(i, _)| i)
 }
 
 /// The initial relevance `[N, classes]` and the explained class per sample.
@@ -212,12 +251,12 @@ pub fn initial_relevance(
     Ok((r, targets))
 }
 
-fn as_output_shape(model: &Model, r: Array2<f32>) -> ArrayD<f32> {
+fn as_output_shape(model: &Model, r: Array2<f32>) -> Result<ArrayD<f32>, LrpError> {
     let mut shape = vec![r.nrows()];
     shape.extend_from_slice(model.shape_at(model.layers().len()));
-    r.into_dyn()
-        .into_shape_with_order(IxDyn(&shape))
-        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+    let index = model.layers().len().saturating_sub(1);
+    crate::ops::reshaped("initial relevance", &r.into_dyn(), &shape)
+        .map_err(|source| LrpError::Model(crate::error::ModelError::Shape { index, source }))
 }
 
 /// Samples per task when a batch of a convolutional model is split across threads: a task's activations and
@@ -267,7 +306,7 @@ pub fn explain_resolved(
     if parts.len() == 1 {
         return Ok(parts.swap_remove(0));
     }
-    Ok(Explanation::concatenate(&parts))
+    Explanation::concatenate(&parts)
 }
 
 /// Explains `x` chunk by chunk ([`chunk_size`] samples, in parallel) and maps each chunk's explanation with
@@ -321,25 +360,36 @@ pub fn explain_map_resolved<R: Send>(
 
 impl Explanation {
     /// The explanations of consecutive chunks of a batch as one.
-    fn concatenate(parts: &[Explanation]) -> Explanation {
-        let join = |arrays: Vec<ndarray::ArrayViewD<'_, f32>>| {
-            ndarray::concatenate(Axis(0), &arrays).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[0])))
+    fn concatenate(parts: &[Explanation]) -> Result<Explanation, LrpError> {
+        // The chunks of one batch through one model always stack; a failure is an engine bug, named here.
+        let stack_error = |what: &'static str, e: ndarray::ShapeError| {
+            LrpError::Model(crate::error::ModelError::Shape {
+                index: 0,
+                source: crate::error::ShapeError {
+                    op: what,
+                    expected: format!("chunks of the same per-sample shape ({e})"),
+                    got: vec![parts.len()],
+                },
+            })
         };
         let layers = parts.first().map_or(0, |p| p.relevance.len());
-        let stacked = |pick: fn(&Explanation) -> &Vec<ArrayD<f32>>| -> Vec<ArrayD<f32>> {
+        let stacked = |pick: fn(&Explanation) -> &Vec<ArrayD<f32>>| -> Result<Vec<ArrayD<f32>>, LrpError> {
             (0..layers)
                 .into_par_iter()
-                .map(|k| join(parts.iter().map(|p| pick(p)[k].view()).collect()))
+                .map(|k| {
+                    let views: Vec<_> = parts.iter().map(|p| pick(p)[k].view()).collect();
+                    ndarray::concatenate(Axis(0), &views).map_err(|e| stack_error("joining chunks", e))
+                })
                 .collect()
         };
         let logits = ndarray::concatenate(Axis(0), &parts.iter().map(|p| p.logits.view()).collect::<Vec<_>>())
-            .unwrap_or_else(|_| Array2::zeros((0, 0)));
-        Explanation {
+            .map_err(|e| stack_error("joining the logits of chunks", e))?;
+        Ok(Explanation {
             logits,
             targets: parts.iter().flat_map(|p| p.targets.iter().copied()).collect(),
-            relevance: stacked(|p| &p.relevance),
-            activations: stacked(|p| &p.activations),
-        }
+            relevance: stacked(|p| &p.relevance)?,
+            activations: stacked(|p| &p.activations)?,
+        })
     }
 }
 
@@ -358,14 +408,10 @@ struct Start {
 /// The forward pass and the initial relevance.
 fn forward_and_init(model: &Model, x: &ArrayD<f32>, target: &Target, init: InitRelevance) -> Result<Start, LrpError> {
     let activations = model.forward(x)?;
-    let out = &activations[model.layers().len()];
-    let n = out.shape()[0];
-    let logits = out
-        .to_shape((n, model.num_outputs()))
-        .map(|v| v.to_owned())
-        .unwrap_or_else(|_| Array2::zeros((n, model.num_outputs())));
+    let out = activations.last().cloned().ok_or(crate::error::ModelError::Empty)?;
+    let logits = model.logits_of(out)?;
     let (r0, targets) = initial_relevance(&logits, target, init)?;
-    let r0 = as_output_shape(model, r0);
+    let r0 = as_output_shape(model, r0)?;
     Ok(Start {
         activations,
         logits,
@@ -388,7 +434,7 @@ fn explain_serial(
         logits,
         r0,
         targets,
-    } = forward_and_init(model, x, target, init)?;
+    } = forward_and_init(model, x, target, method.effective_init(init))?;
     let relevance = match method {
         ResolvedMethod::Lrp(plan) => {
             if plan.len() != layers {
@@ -400,13 +446,13 @@ fn explain_serial(
             let mut rel = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
             rel[layers] = r0;
             for k in (0..layers).rev() {
-                rel[k] = layer_relevance(model, k, &activations[k], &activations[k + 1], &rel[k + 1], &plan[k]);
+                rel[k] = layer_relevance(model, k, &activations[k], &activations[k + 1], &rel[k + 1], &plan[k])?;
             }
             rel
         }
-        ResolvedMethod::Gradient => gradients(model, &activations, r0),
+        ResolvedMethod::Gradient => gradients(model, &activations, r0)?,
         ResolvedMethod::InputXGradient => {
-            let mut g = gradients(model, &activations, r0);
+            let mut g = gradients(model, &activations, r0)?;
             for (gk, ak) in g.iter_mut().zip(&activations) {
                 *gk *= ak;
             }
@@ -419,13 +465,14 @@ fn explain_serial(
                 let alpha = step as f32 / steps as f32;
                 let scaled = activations[0].mapv(|v| v * alpha);
                 let acts = model.forward(&scaled)?;
-                let g = gradients(model, &acts, r0.clone());
+                let g = gradients(model, &acts, r0.clone())?;
                 match &mut sum {
                     None => sum = Some(g),
                     Some(s) => s.iter_mut().zip(&g).for_each(|(s, g)| *s += g),
                 }
             }
-            let mut sum = sum.unwrap_or_default();
+            // `steps ≥ 1`, so the loop ran at least once.
+            let mut sum = sum.ok_or_else(|| LrpError::Rule("integrated gradients needs at least one step".into()))?;
             for (s, a) in sum.iter_mut().zip(&activations) {
                 *s *= a;
                 s.mapv_inplace(|v| v / steps as f32);
@@ -468,18 +515,18 @@ pub fn relevance_at(
         ..
     } = forward_and_init(model, x, target, init)?;
     for k in (stop..layers).rev() {
-        r = layer_relevance(model, k, &activations[k], &activations[k + 1], &r, &plan[k]);
+        r = layer_relevance(model, k, &activations[k], &activations[k + 1], &r, &plan[k])?;
     }
     Ok((r, targets))
 }
 
 /// Gradient of `⟨r0, f(x)⟩` at the input of every layer.
-fn gradients(model: &Model, activations: &[ArrayD<f32>], r0: ArrayD<f32>) -> Vec<ArrayD<f32>> {
+fn gradients(model: &Model, activations: &[ArrayD<f32>], r0: ArrayD<f32>) -> Result<Vec<ArrayD<f32>>, LrpError> {
     let layers = model.layers().len();
     let mut g = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
     g[layers] = r0;
     for k in (0..layers).rev() {
-        g[k] = layer_gradient(model, k, &activations[k], &g[k + 1]);
+        g[k] = layer_gradient(model, k, &activations[k], &g[k + 1])?;
     }
-    g
+    Ok(g)
 }

@@ -8,8 +8,22 @@ use std::borrow::Cow;
 use ndarray::{Array1, ArrayD, ArrayView2, Axis, IxDyn, Zip, s};
 
 use super::rule::{LayerRule, Rule};
+use crate::error::{LrpError, ModelError, ShapeError};
 use crate::model::{Layer, LinearView, Model};
-use crate::ops::{Affine, PoolTies, max_pool_backward};
+use crate::ops::{Affine, PoolTies, max_pool_backward, reshaped, shaped};
+
+/// `Ok` when `a` and `b` have the same shape (arrays combined elementwise).
+fn same_shape(op: &'static str, a: &[usize], b: &[usize]) -> Result<(), ShapeError> {
+    if a == b {
+        Ok(())
+    } else {
+        Err(ShapeError {
+            op,
+            expected: format!("{a:?}"),
+            got: b.to_vec(),
+        })
+    }
+}
 
 /// `d + s·sign(d)` with `sign(0) = +1`.
 #[inline]
@@ -26,7 +40,7 @@ fn negative(a: &ArrayD<f32>) -> ArrayD<f32> {
 }
 
 /// `r / stab(d)` elementwise; `d` may have size-1 axes that broadcast over `r` (a per-sample constant).
-fn ratio(r: &ArrayD<f32>, d: &ArrayD<f32>, s: f32) -> ArrayD<f32> {
+fn ratio(r: &ArrayD<f32>, d: &ArrayD<f32>, s: f32) -> Result<ArrayD<f32>, ShapeError> {
     // Contiguous `d` whose shape is `r`'s trailing axes behind leading ones: it repeats every `d.len()` values.
     let repeats = d.ndim() == r.ndim() && {
         let lead = d.shape().iter().take_while(|&&v| v == 1).count();
@@ -48,14 +62,16 @@ fn ratio(r: &ArrayD<f32>, d: &ArrayD<f32>, s: f32) -> ArrayD<f32> {
         _ => None,
     };
     if let Some(v) = values.and_then(|v| ArrayD::from_shape_vec(r.raw_dim(), v).ok()) {
-        return v;
+        return Ok(v);
     }
     let mut out = r.as_standard_layout().into_owned();
-    match d.broadcast(r.raw_dim()) {
-        Some(d) => Zip::from(&mut out).and(&d).for_each(|o, &d| *o /= stab(d, s)),
-        None => out.fill(0.0),
-    }
-    out
+    let d = d.broadcast(r.raw_dim()).ok_or_else(|| ShapeError {
+        op: "relevance ratio",
+        expected: format!("a denominator that broadcasts to {:?}", r.shape()),
+        got: d.shape().to_vec(),
+    })?;
+    Zip::from(&mut out).and(&d).for_each(|o, &d| *o /= stab(d, s));
+    Ok(out)
 }
 
 /// Whether any value is negative, without branching per value (so that it vectorises).
@@ -67,8 +83,15 @@ fn any_negative(x: &ArrayD<f32>) -> bool {
 }
 
 /// `a: [N, C, ...]` summed over its channel axis → `[N, ...]`.
-fn sum_channels(a: &ArrayD<f32>) -> ArrayD<f32> {
+fn sum_channels(a: &ArrayD<f32>) -> Result<ArrayD<f32>, ShapeError> {
     let shape = a.shape();
+    if shape.len() < 2 {
+        return Err(ShapeError {
+            op: "sum over channels",
+            expected: "[N, C, ...]".into(),
+            got: shape.to_vec(),
+        });
+    }
     if let (Some(values), true) = (a.as_slice(), shape.len() >= 2) {
         let (n, c) = (shape[0], shape[1]);
         let plane: usize = shape[2..].iter().product();
@@ -85,16 +108,24 @@ fn sum_channels(a: &ArrayD<f32>) -> ArrayD<f32> {
         }
         let mut out_shape = vec![n];
         out_shape.extend_from_slice(&shape[2..]);
-        if let Ok(summed) = ArrayD::from_shape_vec(IxDyn(&out_shape), out) {
-            return summed;
-        }
+        return shaped("sum over channels", &out_shape, out);
     }
-    a.sum_axis(Axis(1))
+    Ok(a.sum_axis(Axis(1)))
 }
 
 /// `acc += a ⊙ b`.
-fn add_product(acc: &mut ArrayD<f32>, a: &ArrayD<f32>, b: &ArrayD<f32>) {
+fn add_product(acc: &mut ArrayD<f32>, a: &ArrayD<f32>, b: &ArrayD<f32>) -> Result<(), ShapeError> {
+    same_shape("relevance product", acc.shape(), a.shape())?;
+    same_shape("relevance product", acc.shape(), b.shape())?;
     Zip::from(acc).and(a).and(b).for_each(|acc, &a, &b| *acc += a * b);
+    Ok(())
+}
+
+/// `a ⊙= b` for arrays of the same shape.
+fn mul_assign(a: &mut ArrayD<f32>, b: &ArrayD<f32>) -> Result<(), ShapeError> {
+    same_shape("relevance product", a.shape(), b.shape())?;
+    *a *= b;
+    Ok(())
 }
 
 /// A batch of one sample filled with `value`, shaped like one sample of `shape` (`[1, shape[1..]...]`).
@@ -112,38 +143,42 @@ fn constant_sample(shape: &[usize], value: f32) -> ArrayD<f32> {
 /// Terms that do not depend on the input (the denominators of flat, w² and the bounds of z^B) are computed
 /// once for a single sample and broadcast over the batch; where a rule is linear in the weights, the weights
 /// are combined first (`W + γW⁺`, `l·W⁺ + h·W⁻`) so that each term costs one product instead of several.
+///
+/// # Errors
+/// [`ShapeError`] when `x`, `z` and `r` do not fit the layer (`r` and `z` shaped like its output).
 pub fn linear_relevance(
     view: &LinearView<'_>,
     x: &ArrayD<f32>,
     z: &ArrayD<f32>,
     r: &ArrayD<f32>,
     rule: &LayerRule,
-) -> ArrayD<f32> {
+) -> Result<ArrayD<f32>, ShapeError> {
+    same_shape("relevance at a layer output", z.shape(), r.shape())?;
     let w = view.weight();
     let bias = if rule.bias { view.bias } else { None };
     let shape = x.shape().to_vec();
     let fwd = |x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>| view.affine.forward(x, w, b);
     let bwd = |s: &ArrayD<f32>, w: ArrayView2<'_, f32>| view.affine.transpose(s, w, &shape);
     // The forward output, with or without the bias as the rule asks.
-    let z_rule = || -> Cow<'_, ArrayD<f32>> {
+    let z_rule = || -> Result<Cow<'_, ArrayD<f32>>, ShapeError> {
         if bias.is_some() || view.bias.is_none() {
-            Cow::Borrowed(z)
+            Ok(Cow::Borrowed(z))
         } else {
-            Cow::Owned(fwd(x, w, None))
+            Ok(Cow::Owned(fwd(x, w, None)?))
         }
     };
     let st = rule.stabilizer;
     let has_negative_input = any_negative(x);
 
-    match rule.rule {
+    Ok(match rule.rule {
         Rule::Zero | Rule::Epsilon { .. } | Rule::Norm => {
             let e = rule.rule.epsilon().unwrap_or(st);
-            let mut g = bwd(&ratio(r, &z_rule(), e), w);
-            g *= x;
+            let mut g = bwd(&ratio(r, &*z_rule()?, e)?, w)?;
+            mul_assign(&mut g, x)?;
             g
         }
-        Rule::ZPlus => alpha_beta(view, x, r, rule, 1.0, 0.0, has_negative_input),
-        Rule::AlphaBeta { alpha, beta } => alpha_beta(view, x, r, rule, alpha, beta, has_negative_input),
+        Rule::ZPlus => alpha_beta(view, x, r, rule, 1.0, 0.0, has_negative_input)?,
+        Rule::AlphaBeta { alpha, beta } => alpha_beta(view, x, r, rule, alpha, beta, has_negative_input)?,
         Rule::Gamma { gamma } => {
             // W↑ = W + γW⁺, W↓ = W + γW⁻ (and the biases alike):
             // R = x⁺ ⊙ [fᵀ(S↑, W↑) + fᵀ(S↓, W↓)] + x⁻ ⊙ [fᵀ(S↑, W↓) + fᵀ(S↓, W↑)].
@@ -157,13 +192,14 @@ pub fn linear_relevance(
                 Cow::Borrowed(x)
             };
             let xn = has_negative_input.then(|| negative(x));
-            let mut d_up = fwd(&xp, w_up.view(), b_up.as_ref());
-            let mut d_down = fwd(&xp, w_down.view(), b_down.as_ref());
+            let mut d_up = fwd(&xp, w_up.view(), b_up.as_ref())?;
+            let mut d_down = fwd(&xp, w_down.view(), b_down.as_ref())?;
             if let Some(xn) = &xn {
-                d_up += &fwd(xn, w_down.view(), None);
-                d_down += &fwd(xn, w_up.view(), None);
+                d_up += &fwd(xn, w_down.view(), None)?;
+                d_down += &fwd(xn, w_up.view(), None)?;
             }
-            let z = z_rule();
+            let z = z_rule()?;
+            same_shape("relevance at a layer output", d_up.shape(), z.shape())?;
             Zip::from(&mut d_up).and(&**z).and(r).for_each(|d, &z, &r| {
                 *d = if z > 0.0 { r / stab(*d, st) } else { 0.0 };
             });
@@ -171,13 +207,13 @@ pub fn linear_relevance(
                 *d = if z < 0.0 { r / stab(*d, st) } else { 0.0 };
             });
             let (s_up, s_down) = (d_up, d_down);
-            let mut gp = bwd(&s_up, w_up.view());
-            gp += &bwd(&s_down, w_down.view());
-            gp *= &*xp;
+            let mut gp = bwd(&s_up, w_up.view())?;
+            gp += &bwd(&s_down, w_down.view())?;
+            mul_assign(&mut gp, &xp)?;
             if let Some(xn) = &xn {
-                let mut gn = bwd(&s_up, w_down.view());
-                gn += &bwd(&s_down, w_up.view());
-                add_product(&mut gp, xn, &gn);
+                let mut gn = bwd(&s_up, w_down.view())?;
+                gn += &bwd(&s_down, w_up.view())?;
+                add_product(&mut gp, xn, &gn)?;
             }
             gp
         }
@@ -185,35 +221,32 @@ pub fn linear_relevance(
             // All-ones weights: every output channel has the same row, so fᵀ(S, 1) = fᵀ(Σ_o S_o, 1-row).
             let ones_w = view.ones();
             let ones_row = ones_w.slice(s![0..1, ..]);
-            let d = fwd(&constant_sample(&shape, 1.0), ones_row, None);
-            let s = ratio(r, &d, st);
+            let d = fwd(&constant_sample(&shape, 1.0), ones_row, None)?;
+            let s = ratio(r, &d, st)?;
             match view.affine {
-                Affine::Depthwise(_) => bwd(&s, ones_w.view()),
-                _ => view.affine.transpose_ones(&sum_channels(&s), &shape),
+                Affine::Depthwise(_) => bwd(&s, ones_w.view())?,
+                _ => view.affine.transpose_ones(&sum_channels(&s)?, &shape)?,
             }
         }
         Rule::WSquare => {
             let w2 = view.squared();
             let b2 = bias.map(|b| b.mapv(|v| v * v));
-            let d = fwd(&constant_sample(&shape, 1.0), w2.view(), b2.as_ref());
-            bwd(&ratio(r, &d, st), w2.view())
+            let d = fwd(&constant_sample(&shape, 1.0), w2.view(), b2.as_ref())?;
+            bwd(&ratio(r, &d, st)?, w2.view())?
         }
         Rule::ZBox { low, high } => {
             // The biases cancel: f(x,W,b) − f(l,W⁺,b⁺) − f(h,W⁻,b⁻) = Wx − (l·W⁺ + h·W⁻)·1.
             let w_bounds = view.combined(low, high);
-            let mut d = fwd(x, w, None);
-            d -= &fwd(&constant_sample(&shape, 1.0), w_bounds.view(), None);
-            let s = ratio(r, &d, st);
-            let mut out = bwd(&s, w);
-            out *= x;
-            out -= &bwd(&s, w_bounds.view());
+            let mut d = fwd(x, w, None)?;
+            d -= &fwd(&constant_sample(&shape, 1.0), w_bounds.view(), None)?;
+            let s = ratio(r, &d, st)?;
+            let mut out = bwd(&s, w)?;
+            mul_assign(&mut out, x)?;
+            out -= &bwd(&s, w_bounds.view())?;
             out
         }
-        Rule::Pass | Rule::WinnerTakeAll | Rule::WinnerSplit => r
-            .clone()
-            .into_shape_with_order(IxDyn(&shape))
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape))),
-    }
+        Rule::Pass | Rule::WinnerTakeAll | Rule::WinnerSplit => reshaped("pass-through relevance", r, &shape)?,
+    })
 }
 
 /// α·(positive part) − β·(negative part); `ZPlus` is α = 1, β = 0.
@@ -225,7 +258,7 @@ fn alpha_beta(
     alpha: f32,
     beta: f32,
     has_negative_input: bool,
-) -> ArrayD<f32> {
+) -> Result<ArrayD<f32>, ShapeError> {
     let bias = if rule.bias { view.bias } else { None };
     let shape = x.shape().to_vec();
     let fwd = |x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>| view.affine.forward(x, w, b);
@@ -241,31 +274,34 @@ fn alpha_beta(
 
     // Positive contributions x⁺W⁺ + x⁻W⁻ (+ b⁺), or negative ones x⁺W⁻ + x⁻W⁺ (+ b⁻), each scaled by `weight`.
     let part = |weight: f32, w_for_pos: ArrayView2<'_, f32>, w_for_neg: ArrayView2<'_, f32>, b: Option<Array1<f32>>| {
-        let mut d = fwd(&xp, w_for_pos, b.as_ref());
+        let mut d = fwd(&xp, w_for_pos, b.as_ref())?;
         if let Some(xn) = &xn {
-            d += &fwd(xn, w_for_neg, None);
+            d += &fwd(xn, w_for_neg, None)?;
         }
-        let mut s = ratio(r, &d, rule.stabilizer);
+        let mut s = ratio(r, &d, rule.stabilizer)?;
         if weight != 1.0 {
             s *= weight;
         }
-        let mut g = bwd(&s, w_for_pos);
-        g *= &*xp;
+        let mut g = bwd(&s, w_for_pos)?;
+        mul_assign(&mut g, &xp)?;
         if let Some(xn) = &xn {
-            add_product(&mut g, xn, &bwd(&s, w_for_neg));
+            add_product(&mut g, xn, &bwd(&s, w_for_neg)?)?;
         }
-        g
+        Ok::<_, ShapeError>(g)
     };
-    let mut out = part(alpha, wp, wn, bias.map(|b| b.mapv(|v| v.max(0.0))));
+    let mut out = part(alpha, wp, wn, bias.map(|b| b.mapv(|v| v.max(0.0))))?;
     if beta != 0.0 {
-        out += &part(-beta, wn, wp, bias.map(|b| b.mapv(|v| v.min(0.0))));
+        out += &part(-beta, wn, wp, bias.map(|b| b.mapv(|v| v.min(0.0))))?;
     }
-    out
+    Ok(out)
 }
 
 /// Relevance at the input of layer `index`, given its input `x` and the relevance `r` at its output.
 ///
 /// `z` is the layer's output from the forward pass.
+///
+/// # Errors
+/// [`LrpError::Model`] with [`ModelError::Shape`] when the arrays do not fit the layer.
 pub fn layer_relevance(
     model: &Model,
     index: usize,
@@ -273,71 +309,67 @@ pub fn layer_relevance(
     z: &ArrayD<f32>,
     r: &ArrayD<f32>,
     rule: &LayerRule,
-) -> ArrayD<f32> {
-    let shape = x.shape().to_vec();
-    let reshape = |a: &ArrayD<f32>| {
-        a.as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(IxDyn(&shape))
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
-    };
-    match &model.layers()[index] {
+) -> Result<ArrayD<f32>, LrpError> {
+    let shape_error = |source| LrpError::Model(ModelError::Shape { index, source });
+    let layer = model
+        .layers()
+        .get(index)
+        .ok_or_else(|| model.layer_error(index, "no such layer"))?;
+    match layer {
         Layer::MaxPool2d(_) => {
             let ties = if rule.rule == Rule::WinnerSplit {
                 PoolTies::Split
             } else {
                 PoolTies::First
             };
-            match model.geometry(index) {
-                Some(g) => max_pool_backward(x, r, &g, ties),
-                None => ArrayD::zeros(IxDyn(&shape)),
-            }
+            max_pool_backward(x, r, &model.geometry_of(index)?, ties).map_err(shape_error)
         }
-        Layer::Relu | Layer::Tanh | Layer::Flatten | Layer::Reshape(_) => reshape(r),
+        Layer::Relu | Layer::Tanh | Layer::Flatten | Layer::Reshape(_) => {
+            reshaped("pass-through relevance", r, x.shape()).map_err(shape_error)
+        }
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
-            match model.linear_view(index) {
-                Some(view) => linear_relevance(&view, x, z, r, rule),
-                None => ArrayD::zeros(IxDyn(&shape)),
-            }
+            linear_relevance(&model.linear_view_of(index)?, x, z, r, rule).map_err(shape_error)
         }
     }
 }
 
 /// Gradient at the input of layer `index`, given its input `x` and the gradient `g` at its output.
-pub fn layer_gradient(model: &Model, index: usize, x: &ArrayD<f32>, g: &ArrayD<f32>) -> ArrayD<f32> {
-    let shape = x.shape().to_vec();
-    match &model.layers()[index] {
-        Layer::MaxPool2d(_) => match model.geometry(index) {
-            Some(geom) => max_pool_backward(x, g, &geom, PoolTies::First),
-            None => ArrayD::zeros(IxDyn(&shape)),
-        },
+///
+/// # Errors
+/// [`LrpError::Model`] with [`ModelError::Shape`] when the arrays do not fit the layer.
+pub fn layer_gradient(model: &Model, index: usize, x: &ArrayD<f32>, g: &ArrayD<f32>) -> Result<ArrayD<f32>, LrpError> {
+    let shape_error = |source| LrpError::Model(ModelError::Shape { index, source });
+    let layer = model
+        .layers()
+        .get(index)
+        .ok_or_else(|| model.layer_error(index, "no such layer"))?;
+    match layer {
+        Layer::MaxPool2d(_) => {
+            max_pool_backward(x, g, &model.geometry_of(index)?, PoolTies::First).map_err(shape_error)
+        }
         Layer::Relu => {
+            same_shape("ReLU gradient", x.shape(), g.shape()).map_err(shape_error)?;
             let mut out = g.clone();
             Zip::from(&mut out).and(x).for_each(|o, &x| {
                 if x <= 0.0 {
                     *o = 0.0;
                 }
             });
-            out
+            Ok(out)
         }
         Layer::Tanh => {
+            same_shape("tanh gradient", x.shape(), g.shape()).map_err(shape_error)?;
             let mut out = g.clone();
             Zip::from(&mut out).and(x).for_each(|o, &x| {
                 let t = x.tanh();
                 *o *= 1.0 - t * t;
             });
-            out
+            Ok(out)
         }
-        Layer::Flatten | Layer::Reshape(_) => g
-            .as_standard_layout()
-            .into_owned()
-            .into_shape_with_order(IxDyn(&shape))
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape))),
+        Layer::Flatten | Layer::Reshape(_) => reshaped("reshape gradient", g, x.shape()).map_err(shape_error),
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
-            match model.linear_view(index) {
-                Some(view) => view.affine.transpose(g, view.weight(), &shape),
-                None => ArrayD::zeros(IxDyn(&shape)),
-            }
+            let view = model.linear_view_of(index)?;
+            view.affine.transpose(g, view.weight(), x.shape()).map_err(shape_error)
         }
     }
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ndarray::{Array1, Array2, ArrayD, ArrayView2, CowArray, Ix2, IxDyn};
 
 use super::{Layer, Model};
-use crate::error::ModelError;
-use crate::ops::{Affine, max_pool_forward};
+use crate::error::{ModelError, ShapeError};
+use crate::ops::{Affine, max_pool_forward, reshaped};
 
 /// Weight matrices derived from a layer's `W: [out, K]` that the rules need (`W⁺`, `W⁻`, `W²`, all-ones),
 /// computed once per model on first use.
@@ -165,29 +165,56 @@ impl Model {
             })
     }
 
+    /// The error of layer `index` whose linear form or window geometry cannot be built (a model that
+    /// [`Model::new`] would have refused; reported rather than computed as zeros).
+    pub(crate) fn layer_error(&self, index: usize, message: &str) -> ModelError {
+        ModelError::Layer {
+            index,
+            kind: self
+                .layers()
+                .get(index)
+                .map_or_else(|| "missing".to_string(), |l| l.kind().name().to_string()),
+            message: message.to_string(),
+        }
+    }
+
+    /// The linear form of layer `index`, or an error naming the layer.
+    pub fn linear_view_of(&self, index: usize) -> Result<LinearView<'_>, ModelError> {
+        self.linear_view(index)
+            .ok_or_else(|| self.layer_error(index, "its weights do not form a linear map of its input"))
+    }
+
+    /// The window geometry of a convolution or pooling layer `index`, or an error naming the layer.
+    pub fn geometry_of(&self, index: usize) -> Result<crate::ops::ConvGeometry, ModelError> {
+        self.geometry(index)
+            .ok_or_else(|| self.layer_error(index, "its window does not fit its input"))
+    }
+
     /// Output of layer `index` for its input batch `x`.
-    pub fn layer_forward(&self, index: usize, x: &ArrayD<f32>) -> ArrayD<f32> {
-        let n = x.shape()[0];
-        let mut out_shape = vec![n];
-        out_shape.extend_from_slice(self.shape_at(index + 1));
-        match &self.layers()[index] {
+    ///
+    /// # Errors
+    /// [`ModelError::Shape`] when `x` is not shaped like the layer's input, [`ModelError::Layer`] for a layer
+    /// whose geometry cannot be built.
+    pub fn layer_forward(&self, index: usize, x: &ArrayD<f32>) -> Result<ArrayD<f32>, ModelError> {
+        let shape_error = |source| ModelError::Shape { index, source };
+        let layer = self
+            .layers()
+            .get(index)
+            .ok_or_else(|| self.layer_error(index, "no such layer"))?;
+        match layer {
             Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
-                match self.linear_view(index) {
-                    Some(view) => view.affine.forward(x, view.weight(), view.bias),
-                    None => ArrayD::zeros(IxDyn(&out_shape)),
-                }
+                let view = self.linear_view_of(index)?;
+                view.affine.forward(x, view.weight(), view.bias).map_err(shape_error)
             }
-            Layer::MaxPool2d(_) => match self.geometry(index) {
-                Some(g) => max_pool_forward(x, &g),
-                None => ArrayD::zeros(IxDyn(&out_shape)),
-            },
-            Layer::Relu => x.mapv(|v| v.max(0.0)),
-            Layer::Tanh => x.mapv(f32::tanh),
-            Layer::Flatten | Layer::Reshape(_) => x
-                .as_standard_layout()
-                .into_owned()
-                .into_shape_with_order(IxDyn(&out_shape))
-                .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&out_shape))),
+            Layer::MaxPool2d(_) => max_pool_forward(x, &self.geometry_of(index)?).map_err(shape_error),
+            Layer::Relu => Ok(x.mapv(|v| v.max(0.0))),
+            Layer::Tanh => Ok(x.mapv(f32::tanh)),
+            Layer::Flatten | Layer::Reshape(_) => {
+                let n = x.shape().first().copied().unwrap_or(0);
+                let mut out_shape = vec![n];
+                out_shape.extend_from_slice(self.shape_at(index + 1));
+                reshaped("reshape", x, &out_shape).map_err(shape_error)
+            }
         }
     }
 
@@ -198,20 +225,35 @@ impl Model {
         let mut acts = Vec::with_capacity(self.layers().len() + 1);
         acts.push(x);
         for index in 0..self.layers().len() {
-            let next = self.layer_forward(index, &acts[index]);
+            let next = self.layer_forward(index, &acts[index])?;
             acts.push(next);
         }
         Ok(acts)
     }
 
+    /// The last activation of a forward pass as logits `[N, classes]`.
+    pub fn logits_of(&self, output: ArrayD<f32>) -> Result<Array2<f32>, ModelError> {
+        let n = output.shape().first().copied().unwrap_or(0);
+        let index = self.layers().len().saturating_sub(1);
+        let flat = reshaped("logits", &output, &[n, self.num_outputs()])
+            .map_err(|source| ModelError::Shape { index, source })?;
+        flat.into_dimensionality::<Ix2>().map_err(|_| ModelError::Shape {
+            index,
+            source: ShapeError {
+                op: "logits",
+                expected: format!("[N, {}]", self.num_outputs()),
+                got: output.shape().to_vec(),
+            },
+        })
+    }
+
     /// Logits `[N, classes]` for a batch.
     pub fn logits(&self, x: &ArrayD<f32>) -> Result<Array2<f32>, ModelError> {
         let mut acts = self.forward(x)?;
-        let last = acts.pop().unwrap_or_default();
-        let n = last.shape().first().copied().unwrap_or(0);
-        Ok(last
-            .into_shape_with_order((n, self.num_outputs()))
-            .unwrap_or_else(|_| Array2::zeros((n, self.num_outputs()))))
+        match acts.pop() {
+            Some(last) => self.logits_of(last),
+            None => Err(ModelError::Empty),
+        }
     }
 }
 

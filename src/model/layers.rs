@@ -161,12 +161,8 @@ impl Layer {
 }
 
 impl Pool2d {
-    /// Output size along one axis, or `None` if the window does not fit.
+    /// Output size along one axis, or `None` if the window does not fit (see [`crate::ops::window_output_len`]).
     pub fn output_len(input: usize, kernel: usize, stride: usize, pad_lo: usize, pad_hi: usize) -> Option<usize> {
-        let padded = input + pad_lo + pad_hi;
-        if kernel == 0 || stride == 0 || padded < kernel {
-            return None;
-        }
-        Some((padded - kernel) / stride + 1)
+        crate::ops::window_output_len(input, kernel, stride, pad_lo, pad_hi)
     }
 }

@@ -1,9 +1,12 @@
 //! 2-D convolution through im2col / col2im and a matrix product, batch-parallel with rayon.
 
-use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayView2};
 use rayon::prelude::*;
 
 use super::gemm::{Trans, gemm};
+use super::layout::row_major;
+use super::shape::{batch_of, check_bias, shaped};
+use crate::error::ShapeError;
 
 /// Geometry of a 2-D convolution (or of a pooling window seen as one): input `[C, H, W]` → output
 /// `[O, OH, OW]` with `K = C·kh·kw` weights per output channel.
@@ -63,6 +66,16 @@ fn add_short(dst: &mut [f32], src: &[f32]) {
     }
 }
 
+/// Output size along one axis of a sliding window (convolution or pooling) over `input` values padded by
+/// `pad_lo` and `pad_hi`, or `None` if the window does not fit (or a size is zero or overflows).
+pub fn window_output_len(input: usize, kernel: usize, stride: usize, pad_lo: usize, pad_hi: usize) -> Option<usize> {
+    let padded = input.checked_add(pad_lo)?.checked_add(pad_hi)?;
+    if kernel == 0 || stride == 0 || padded < kernel {
+        return None;
+    }
+    Some((padded - kernel) / stride + 1)
+}
+
 impl ConvGeometry {
     /// Geometry for input `[channels, height, width]`, or `None` if the kernel does not fit.
     pub fn new(
@@ -73,8 +86,8 @@ impl ConvGeometry {
         stride: [usize; 2],
         padding: [usize; 4],
     ) -> Option<Self> {
-        let out_height = crate::model::Pool2d::output_len(height, kernel[0], stride[0], padding[0], padding[2])?;
-        let out_width = crate::model::Pool2d::output_len(width, kernel[1], stride[1], padding[1], padding[3])?;
+        let out_height = window_output_len(height, kernel[0], stride[0], padding[0], padding[2])?;
+        let out_width = window_output_len(width, kernel[1], stride[1], padding[1], padding[3])?;
         Some(ConvGeometry {
             channels,
             height,
@@ -221,42 +234,90 @@ impl ConvGeometry {
         }
     }
 
+    /// Each input pixel of `out` (`[N, C, H, W]`, `per = C·H·W` values a sample) gets the sum of `s_sum`
+    /// (`[N, OH, OW]`) over the windows covering it, for stride 1 and no padding: a box filter, done as a
+    /// horizontal then a vertical running sum, identical for every input channel.
+    pub(super) fn box_sum_into(&self, s_sum: &[f32], out: &mut [f32], per: usize) {
+        let plane = self.height * self.width;
+        let mut rows = vec![0.0f32; self.out_height * self.width];
+        for (x, s) in out
+            .chunks_exact_mut(per.max(1))
+            .zip(s_sum.chunks_exact(self.positions().max(1)))
+        {
+            rows.fill(0.0);
+            for (row, srow) in rows
+                .chunks_exact_mut(self.width.max(1))
+                .zip(s.chunks_exact(self.out_width.max(1)))
+            {
+                for j in 0..self.kernel[1] {
+                    for (d, v) in row[j..j + self.out_width].iter_mut().zip(srow) {
+                        *d += v;
+                    }
+                }
+            }
+            let (first, rest) = x.split_at_mut(plane.min(x.len()));
+            for (oy, row) in rows.chunks_exact(self.width.max(1)).enumerate() {
+                for i in 0..self.kernel[0] {
+                    for (d, v) in first[(oy + i) * self.width..][..self.width].iter_mut().zip(row) {
+                        *d += v;
+                    }
+                }
+            }
+            for channel in rest.chunks_exact_mut(plane.max(1)) {
+                channel.copy_from_slice(first);
+            }
+        }
+    }
+
     /// `z = conv(x, W) + b` for `x: [N, C, H, W]`, `w: [O, K]` → `[N, O, OH, OW]`.
-    pub fn forward(&self, x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>) -> ArrayD<f32> {
-        let n = x.shape()[0];
+    ///
+    /// # Errors
+    /// [`ShapeError`] when `x` is not `[N, C, H, W]` of this geometry, `w` has not `K` columns or `b` not `O` values.
+    pub fn forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: ArrayView2<'_, f32>,
+        b: Option<&Array1<f32>>,
+    ) -> Result<ArrayD<f32>, ShapeError> {
+        const OP: &str = "convolution forward";
+        let n = batch_of(OP, x.shape(), &[self.channels, self.height, self.width])?;
         let (o, k, p) = (w.nrows(), self.patch_len(), self.positions());
-        let xs = x.as_standard_layout();
-        let xs = xs.as_slice().unwrap_or(&[]);
-        let ws = w.as_slice().unwrap_or(&[]);
+        self.check_weight(OP, w)?;
+        check_bias(OP, b.map(Array1::len), o)?;
+        let (xs, ws) = (row_major(x), row_major(&w));
         let mut z = vec![0.0f32; n * o * p];
         // One im2col buffer per thread, reused for every sample (im2col writes all of it).
         let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
             cols.resize(k * p, 0.0);
             self.im2col(&xs[sample * self.input_len()..][..self.input_len()], cols);
-            gemm(o, k, p, ws, Trans::No, cols, Trans::No, out, 0.0);
+            gemm(o, k, p, &ws, Trans::No, cols, Trans::No, out, 0.0);
             if let Some(b) = b {
-                for (row, bias) in out.chunks_mut(p).zip(b.iter()) {
+                for (row, bias) in out.chunks_mut(p.max(1)).zip(b.iter()) {
                     row.iter_mut().for_each(|v| *v += bias);
                 }
             }
         };
-        if parallel(n, n * o * k * p) {
-            z.par_chunks_mut(o * p).enumerate().for_each_init(Vec::new, one);
-        } else {
-            let mut cols = Vec::new();
-            z.chunks_mut(o * p).enumerate().for_each(|item| one(&mut cols, item));
+        if o * p > 0 {
+            if parallel(n, n * o * k * p) {
+                z.par_chunks_mut(o * p).enumerate().for_each_init(Vec::new, one);
+            } else {
+                let mut cols = Vec::new();
+                z.chunks_mut(o * p).enumerate().for_each(|item| one(&mut cols, item));
+            }
         }
-        ArrayD::from_shape_vec(IxDyn(&[n, o, self.out_height, self.out_width]), z)
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, o, self.out_height, self.out_width])))
+        shaped(OP, &[n, o, self.out_height, self.out_width], z)
     }
 
     /// `fᵀ(S, W)` for `s: [N, O, OH, OW]`, `w: [O, K]` → `[N, C, H, W]`.
-    pub fn transpose(&self, s: &ArrayD<f32>, w: ArrayView2<'_, f32>) -> ArrayD<f32> {
-        let n = s.shape()[0];
+    ///
+    /// # Errors
+    /// [`ShapeError`] when `s` is not `[N, O, OH, OW]` of this geometry or `w` has not `K` columns.
+    pub fn transpose(&self, s: &ArrayD<f32>, w: ArrayView2<'_, f32>) -> Result<ArrayD<f32>, ShapeError> {
+        const OP: &str = "convolution transpose";
         let (o, k, p) = (w.nrows(), self.patch_len(), self.positions());
-        let ss = s.as_standard_layout();
-        let ss = ss.as_slice().unwrap_or(&[]);
-        let ws = w.as_slice().unwrap_or(&[]);
+        let n = batch_of(OP, s.shape(), &[o, self.out_height, self.out_width])?;
+        self.check_weight(OP, w)?;
+        let (ss, ws) = (row_major(s), row_major(&w));
         let len = self.input_len();
         let mut g = vec![0.0f32; n * len];
         let one = |cols: &mut Vec<f32>, (sample, out): (usize, &mut [f32])| {
@@ -265,7 +326,7 @@ impl ConvGeometry {
                 k,
                 o,
                 p,
-                ws,
+                &ws,
                 Trans::Yes,
                 &ss[sample * o * p..][..o * p],
                 Trans::No,
@@ -274,14 +335,28 @@ impl ConvGeometry {
             );
             self.col2im(cols, out);
         };
-        if parallel(n, n * o * k * p) {
-            g.par_chunks_mut(len).enumerate().for_each_init(Vec::new, one);
-        } else {
-            let mut cols = Vec::new();
-            g.chunks_mut(len).enumerate().for_each(|item| one(&mut cols, item));
+        if len > 0 {
+            if parallel(n, n * o * k * p) {
+                g.par_chunks_mut(len).enumerate().for_each_init(Vec::new, one);
+            } else {
+                let mut cols = Vec::new();
+                g.chunks_mut(len).enumerate().for_each(|item| one(&mut cols, item));
+            }
         }
-        ArrayD::from_shape_vec(IxDyn(&[n, self.channels, self.height, self.width]), g)
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, self.channels, self.height, self.width])))
+        shaped(OP, &[n, self.channels, self.height, self.width], g)
+    }
+
+    /// `Ok` when `w` is `[O, K]` with `K` = [`Self::patch_len`].
+    fn check_weight(&self, op: &'static str, w: ArrayView2<'_, f32>) -> Result<(), ShapeError> {
+        if w.ncols() == self.patch_len() {
+            Ok(())
+        } else {
+            Err(ShapeError {
+                op,
+                expected: format!("weights [O, {}]", self.patch_len()),
+                got: w.shape().to_vec(),
+            })
+        }
     }
 }
 

@@ -9,10 +9,30 @@ pub enum Trans {
 
 /// `c = beta·c + op(a) · op(b)` with row-major `op(a): [m, k]`, `op(b): [k, n]`, `c: [m, n]`.
 ///
-/// `a` is stored `[m, k]` (or `[k, m]` when transposed), `b` is stored `[k, n]` (or `[n, k]`).
+/// `a` is stored `[m, k]` (or `[k, m]` when transposed), `b` is stored `[k, n]` (or `[n, k]`), both dense and
+/// row-major; longer slices are fine (only the first `m·k`, `k·n`, `m·n` values are used).
+///
+/// # Panics
+/// If a slice is shorter than its operand (or a size overflows): a bug in the caller, which must check the
+/// shapes it was given before calling (the layers return typed errors for shapes that do not fit).
 #[allow(clippy::too_many_arguments)]
 pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Trans, b: &[f32], tb: Trans, c: &mut [f32], beta: f32) {
-    debug_assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n);
+    let fits = |len: usize, rows: usize, cols: usize| rows.checked_mul(cols).is_some_and(|need| len >= need);
+    assert!(
+        fits(a.len(), m, k),
+        "gemm: a has {} values, [{m}, {k}] needs more",
+        a.len()
+    );
+    assert!(
+        fits(b.len(), k, n),
+        "gemm: b has {} values, [{k}, {n}] needs more",
+        b.len()
+    );
+    assert!(
+        fits(c.len(), m, n),
+        "gemm: c has {} values, [{m}, {n}] needs more",
+        c.len()
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -22,17 +42,24 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Trans, b: &[f32], tb: T
         }
         return;
     }
+    // m, k, n ≥ 1 here and each is at most the length of a slice (`len ≥ rows·cols ≥ rows, cols`), and a slice
+    // has at most isize::MAX elements: the casts are exact.
+    let (m_i, k_i, n_i) = (m as isize, k as isize, n as isize);
     let (rsa, csa) = match ta {
-        Trans::No => (k as isize, 1),
-        Trans::Yes => (1, m as isize),
+        Trans::No => (k_i, 1),
+        Trans::Yes => (1, m_i),
     };
     let (rsb, csb) = match tb {
-        Trans::No => (n as isize, 1),
-        Trans::Yes => (1, k as isize),
+        Trans::No => (n_i, 1),
+        Trans::Yes => (1, k_i),
     };
-    // SAFETY-free: matrixmultiply's sgemm is an unsafe fn; the slices above are bounds-checked by the
-    // debug assertion and by construction at every call site.
     #[allow(unsafe_code)]
+    // SAFETY: `sgemm` reads `a[i·rsa + p·csa]` for i < m, p < k, `b[p·rsb + j·csb]` for p < k, j < n, and reads
+    // and writes `c[i·n + j]`. With the strides above the largest index of each is (rows·cols − 1) of its
+    // operand, for both `Trans` choices: `(m−1)·k + (k−1)` or `(m−1) + (k−1)·m` = m·k − 1 for `a`, k·n − 1 for
+    // `b`, m·n − 1 for `c`; the assertions above guarantee each slice is at least that long. `c` is borrowed
+    // mutably, so it cannot alias `a` or `b`; every pointer comes from a live slice for the whole call, and
+    // f32 has no invalid bit patterns.
     unsafe {
         matrixmultiply::sgemm(
             m,
@@ -47,7 +74,7 @@ pub fn gemm(m: usize, k: usize, n: usize, a: &[f32], ta: Trans, b: &[f32], tb: T
             csb,
             beta,
             c.as_mut_ptr(),
-            n as isize,
+            n_i,
             1,
         );
     }
@@ -79,5 +106,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A slice one value short of its operand is refused before any memory is touched.
+    #[test]
+    #[should_panic(expected = "gemm: b has 11 values, [3, 4] needs more")]
+    fn a_short_operand_panics_instead_of_reading_out_of_bounds() {
+        let mut c = vec![0.0; 8];
+        gemm(2, 3, 4, &[1.0; 6], Trans::No, &[1.0; 11], Trans::No, &mut c, 0.0);
+    }
+
+    /// `m·k` overflowing `usize` is refused rather than wrapping around to a small length.
+    #[test]
+    #[should_panic(expected = "gemm: a has")]
+    fn an_overflowing_size_panics() {
+        let mut c = vec![0.0; 4];
+        gemm(
+            usize::MAX / 2,
+            4,
+            1,
+            &[1.0; 4],
+            Trans::No,
+            &[1.0; 4],
+            Trans::No,
+            &mut c,
+            0.0,
+        );
     }
 }

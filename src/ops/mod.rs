@@ -7,15 +7,22 @@
 
 mod conv;
 mod gemm;
+mod layout;
 mod pool;
+mod shape;
 mod simd;
 
-pub use conv::ConvGeometry;
+pub use conv::{ConvGeometry, window_output_len};
 pub use gemm::{Trans, gemm};
+pub use layout::row_major;
 pub use pool::{PoolTies, max_pool_backward, max_pool_forward};
+pub use shape::{batch_of, reshaped, shaped};
 pub use simd::{axpy, dot};
 
-use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayView2};
+
+use crate::error::ShapeError;
+use shape::check_bias;
 
 /// Up to this many samples, Dense layers use matrix–vector kernels (no packing of the weights).
 const SMALL_BATCH: usize = 4;
@@ -33,142 +40,159 @@ pub enum Affine {
 
 impl Affine {
     /// `f(x, W, b)`.
-    pub fn forward(&self, x: &ArrayD<f32>, w: ArrayView2<'_, f32>, b: Option<&Array1<f32>>) -> ArrayD<f32> {
+    ///
+    /// # Errors
+    /// [`ShapeError`] when `x`, `W` or `b` do not fit the geometry (e.g. `x` not `[N, K]` for a Dense layer).
+    pub fn forward(
+        &self,
+        x: &ArrayD<f32>,
+        w: ArrayView2<'_, f32>,
+        b: Option<&Array1<f32>>,
+    ) -> Result<ArrayD<f32>, ShapeError> {
         match self {
             Affine::Dense => {
-                let n = x.shape()[0];
+                const OP: &str = "dense forward";
                 let (o, k) = w.dim();
-                let xs = x.as_standard_layout();
-                let xs = xs.as_slice().unwrap_or(&[]);
-                let ws = w.as_slice().unwrap_or(&[]);
+                let n = batch_of(OP, x.shape(), &[k])?;
+                check_bias(OP, b.map(Array1::len), o)?;
+                let (xs, ws) = (row_major(x), row_major(&w));
                 let mut z = vec![0.0f32; n * o];
                 if n <= SMALL_BATCH {
-                    for (xrow, zrow) in xs.chunks_exact(k).zip(z.chunks_exact_mut(o)) {
-                        for (zj, wrow) in zrow.iter_mut().zip(ws.chunks_exact(k)) {
+                    for (xrow, zrow) in xs.chunks_exact(k.max(1)).zip(z.chunks_exact_mut(o.max(1))) {
+                        for (zj, wrow) in zrow.iter_mut().zip(ws.chunks_exact(k.max(1))) {
                             *zj = dot(wrow, xrow);
                         }
                     }
                 } else {
-                    gemm(n, k, o, xs, Trans::No, ws, Trans::Yes, &mut z, 0.0);
+                    gemm(n, k, o, &xs, Trans::No, &ws, Trans::Yes, &mut z, 0.0);
                 }
                 if let Some(b) = b {
-                    for row in z.chunks_mut(o) {
+                    for row in z.chunks_mut(o.max(1)) {
                         for (zi, bi) in row.iter_mut().zip(b.iter()) {
                             *zi += bi;
                         }
                     }
                 }
-                ArrayD::from_shape_vec(IxDyn(&[n, o]), z).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, o])))
+                shaped(OP, &[n, o], z)
             }
             Affine::Conv(g) => g.forward(x, w, b),
             Affine::Depthwise(g) => {
-                let s = x.shape();
-                let (n, c) = (s[0], s[1]);
-                let flat = x
-                    .to_shape(IxDyn(&[n * c, 1, s[2], s[3]]))
-                    .map(|v| v.to_owned())
-                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n * c, 1, s[2], s[3]])));
-                let z = g.forward(&flat, w, b);
-                let zs = z.shape().to_vec();
-                z.into_shape_with_order(IxDyn(&[n, c, zs[2], zs[3]]))
-                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, c, zs[2], zs[3]])))
+                let (n, c) = depthwise_batch("depthwise forward", x.shape(), g, [g.height, g.width])?;
+                let flat = reshaped("depthwise forward", x, &[n * c, 1, g.height, g.width])?;
+                let z = g.forward(&flat, w, b)?;
+                reshaped("depthwise forward", &z, &[n, c, g.out_height, g.out_width])
             }
         }
     }
 
     /// `fᵀ(S, 1)` for an all-ones weight matrix, given `s` summed over the output channels (`[N, OH, OW]` for a
     /// convolution, `[N]` for a Dense layer): every input receives the sum of the `S` of the windows covering it.
-    pub fn transpose_ones(&self, s_sum: &ArrayD<f32>, input_shape: &[usize]) -> ArrayD<f32> {
+    ///
+    /// # Errors
+    /// [`ShapeError`] when `s_sum` does not hold one value per sample (per output position) of `input_shape`.
+    pub fn transpose_ones(&self, s_sum: &ArrayD<f32>, input_shape: &[usize]) -> Result<ArrayD<f32>, ShapeError> {
+        const OP: &str = "transpose of all-ones weights";
         let n = input_shape.first().copied().unwrap_or(0);
         let per: usize = input_shape.iter().skip(1).product();
-        let ss = s_sum.as_standard_layout();
-        let ss = ss.as_slice().unwrap_or(&[]);
+        let ss = row_major(s_sum);
         let mut out = vec![0.0f32; n * per];
         match self {
             Affine::Dense | Affine::Depthwise(_) => {
-                for (row, &v) in out.chunks_exact_mut(per.max(1)).zip(ss) {
+                batch_of(OP, s_sum.shape(), &[])?;
+                if s_sum.len() != n {
+                    return Err(ShapeError {
+                        op: OP,
+                        expected: format!("[{n}]"),
+                        got: s_sum.shape().to_vec(),
+                    });
+                }
+                for (row, &v) in out.chunks_exact_mut(per.max(1)).zip(ss.iter()) {
                     row.fill(v);
                 }
             }
-            Affine::Conv(g) if g.stride == [1, 1] && g.padding == [0; 4] => {
-                // Each input pixel gets the sum of S over the windows covering it: a box filter, done as a
-                // horizontal then a vertical running sum, identical for every input channel.
-                let plane = g.height * g.width;
-                let mut rows = vec![0.0f32; g.out_height * g.width];
-                for (x, s) in out
-                    .chunks_exact_mut(per.max(1))
-                    .zip(ss.chunks_exact(g.positions().max(1)))
-                {
-                    rows.fill(0.0);
-                    for (row, srow) in rows.chunks_exact_mut(g.width).zip(s.chunks_exact(g.out_width.max(1))) {
-                        for j in 0..g.kernel[1] {
-                            for (d, v) in row[j..j + g.out_width].iter_mut().zip(srow) {
-                                *d += v;
-                            }
-                        }
-                    }
-                    let (first, rest) = x.split_at_mut(plane.min(x.len()));
-                    for (oy, row) in rows.chunks_exact(g.width).enumerate() {
-                        for i in 0..g.kernel[0] {
-                            for (d, v) in first[(oy + i) * g.width..][..g.width].iter_mut().zip(row) {
-                                *d += v;
-                            }
-                        }
-                    }
-                    for channel in rest.chunks_exact_mut(plane.max(1)) {
-                        channel.copy_from_slice(first);
-                    }
-                }
-            }
             Affine::Conv(g) => {
-                let (k, p) = (g.patch_len(), g.positions());
-                let mut cols = vec![0.0f32; k * p];
-                for (x, s) in out.chunks_exact_mut(per.max(1)).zip(ss.chunks_exact(p.max(1))) {
-                    for row in cols.chunks_exact_mut(p.max(1)) {
-                        row.copy_from_slice(s);
+                batch_of(OP, input_shape, &[g.channels, g.height, g.width])?;
+                let sn = batch_of(OP, s_sum.shape(), &[g.out_height, g.out_width])?;
+                if sn != n {
+                    return Err(ShapeError {
+                        op: OP,
+                        expected: format!("[{n}, {}, {}]", g.out_height, g.out_width),
+                        got: s_sum.shape().to_vec(),
+                    });
+                }
+                if g.stride == [1, 1] && g.padding == [0; 4] {
+                    g.box_sum_into(&ss, &mut out, per);
+                } else {
+                    let (k, p) = (g.patch_len(), g.positions());
+                    let mut cols = vec![0.0f32; k * p];
+                    for (x, s) in out.chunks_exact_mut(per.max(1)).zip(ss.chunks_exact(p.max(1))) {
+                        for row in cols.chunks_exact_mut(p.max(1)) {
+                            row.copy_from_slice(s);
+                        }
+                        g.col2im(&cols, x);
                     }
-                    g.col2im(&cols, x);
                 }
             }
         }
-        ArrayD::from_shape_vec(IxDyn(input_shape), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(input_shape)))
+        shaped(OP, input_shape, out)
     }
 
     /// `fᵀ(S, W)`: the vector–Jacobian product with respect to the input. Zero-padding positions are dropped.
-    pub fn transpose(&self, s: &ArrayD<f32>, w: ArrayView2<'_, f32>, input_shape: &[usize]) -> ArrayD<f32> {
+    ///
+    /// # Errors
+    /// [`ShapeError`] when `s` or `W` do not fit the geometry and `input_shape`.
+    pub fn transpose(
+        &self,
+        s: &ArrayD<f32>,
+        w: ArrayView2<'_, f32>,
+        input_shape: &[usize],
+    ) -> Result<ArrayD<f32>, ShapeError> {
         match self {
             Affine::Dense => {
-                let n = s.shape()[0];
+                const OP: &str = "dense transpose";
                 let (o, k) = w.dim();
-                let ss = s.as_standard_layout();
-                let ss = ss.as_slice().unwrap_or(&[]);
-                let ws = w.as_slice().unwrap_or(&[]);
+                let n = batch_of(OP, s.shape(), &[o])?;
+                let (ss, ws) = (row_major(s), row_major(&w));
                 let mut g = vec![0.0f32; n * k];
                 if n <= SMALL_BATCH {
-                    for (srow, grow) in ss.chunks_exact(o).zip(g.chunks_exact_mut(k)) {
-                        for (&sj, wrow) in srow.iter().zip(ws.chunks_exact(k)) {
+                    for (srow, grow) in ss.chunks_exact(o.max(1)).zip(g.chunks_exact_mut(k.max(1))) {
+                        for (&sj, wrow) in srow.iter().zip(ws.chunks_exact(k.max(1))) {
                             if sj != 0.0 {
                                 axpy(grow, sj, wrow);
                             }
                         }
                     }
                 } else {
-                    gemm(n, o, k, ss, Trans::No, ws, Trans::No, &mut g, 0.0);
+                    gemm(n, o, k, &ss, Trans::No, &ws, Trans::No, &mut g, 0.0);
                 }
-                ArrayD::from_shape_vec(IxDyn(&[n, k]), g).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, k])))
+                shaped(OP, &[n, k], g)
             }
             Affine::Conv(g) => g.transpose(s, w),
             Affine::Depthwise(g) => {
-                let sh = s.shape();
-                let (n, c) = (sh[0], sh[1]);
-                let flat = s
-                    .to_shape(IxDyn(&[n * c, 1, sh[2], sh[3]]))
-                    .map(|v| v.to_owned())
-                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n * c, 1, sh[2], sh[3]])));
-                let r = g.transpose(&flat, w);
-                r.into_shape_with_order(IxDyn(input_shape))
-                    .unwrap_or_else(|_| ArrayD::zeros(IxDyn(input_shape)))
+                const OP: &str = "depthwise transpose";
+                let (n, c) = depthwise_batch(OP, s.shape(), g, [g.out_height, g.out_width])?;
+                let flat = reshaped(OP, s, &[n * c, 1, g.out_height, g.out_width])?;
+                let r = g.transpose(&flat, w)?;
+                reshaped(OP, &r, input_shape)
             }
         }
+    }
+}
+
+/// `(N, C)` of a depthwise layer's `[N, C, H, W]` array whose planes are `plane` (`[H, W]`); the geometry is the
+/// one of a single plane.
+fn depthwise_batch(
+    op: &'static str,
+    shape: &[usize],
+    g: &ConvGeometry,
+    plane: [usize; 2],
+) -> Result<(usize, usize), ShapeError> {
+    match shape {
+        &[n, c, h, w] if [h, w] == plane && g.channels == 1 => Ok((n, c)),
+        _ => Err(ShapeError {
+            op,
+            expected: format!("[N, C, {}, {}] (one-channel geometry)", plane[0], plane[1]),
+            got: shape.to_vec(),
+        }),
     }
 }

@@ -1,8 +1,11 @@
 //! Max pooling forward and its relevance / gradient routing.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 
 use super::conv::ConvGeometry;
+use super::layout::row_major;
+use super::shape::shaped;
+use crate::error::ShapeError;
 
 /// How a max-pooling window passes relevance (or gradient) back when several inputs share the maximum.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -99,20 +102,39 @@ fn for_2x2(geom: &ConvGeometry, src: &[f32], mut f: impl FnMut(usize, (usize, f3
     }
 }
 
+/// `(N, C)` of `shape`, which must be `[N, C, H, W]` with the planes of the one-channel geometry `geom`.
+fn planes(
+    op: &'static str,
+    shape: &[usize],
+    geom: &ConvGeometry,
+    plane: [usize; 2],
+) -> Result<(usize, usize), ShapeError> {
+    match shape {
+        &[n, c, h, w] if [h, w] == plane && geom.channels == 1 => Ok((n, c)),
+        _ => Err(ShapeError {
+            op,
+            expected: format!("[N, C, {}, {}] (one-channel geometry)", plane[0], plane[1]),
+            got: shape.to_vec(),
+        }),
+    }
+}
+
 /// `geom` describes one channel plane (`channels == 1`); `x: [N, C, H, W]` → `[N, C, OH, OW]`.
-pub fn max_pool_forward(x: &ArrayD<f32>, geom: &ConvGeometry) -> ArrayD<f32> {
-    let s = x.shape();
-    let (n, c) = (s[0], s[1]);
-    let xs = x.as_standard_layout();
-    let xs = xs.as_slice().unwrap_or(&[]);
+///
+/// # Errors
+/// [`ShapeError`] when `x` is not `[N, C, H, W]` with the planes of `geom`.
+pub fn max_pool_forward(x: &ArrayD<f32>, geom: &ConvGeometry) -> Result<ArrayD<f32>, ShapeError> {
+    const OP: &str = "max pooling forward";
+    let (n, c) = planes(OP, x.shape(), geom, [geom.height, geom.width])?;
+    let xs = row_major(x);
     let plane = geom.height * geom.width;
+    let out_shape = [n, c, geom.out_height, geom.out_width];
     let mut out = Vec::with_capacity(n * c * geom.positions());
     if is_2x2(geom) {
         for src in xs.chunks_exact(plane.max(1)).take(n * c) {
             for_2x2(geom, src, |_, (_, best)| out.push(best));
         }
-        return ArrayD::from_shape_vec(IxDyn(&[n, c, geom.out_height, geom.out_width]), out)
-            .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, c, geom.out_height, geom.out_width])));
+        return shaped(OP, &out_shape, out);
     }
     let table = WindowTable::new(geom);
     for src in xs.chunks_exact(plane.max(1)).take(n * c) {
@@ -122,17 +144,30 @@ pub fn max_pool_forward(x: &ArrayD<f32>, geom: &ConvGeometry) -> ArrayD<f32> {
                 .map(|w| first_max(src, w).map_or(f32::NEG_INFINITY, |(_, v)| v)),
         );
     }
-    ArrayD::from_shape_vec(IxDyn(&[n, c, geom.out_height, geom.out_width]), out)
-        .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&[n, c, geom.out_height, geom.out_width])))
+    shaped(OP, &out_shape, out)
 }
 
 /// Route `r: [N, C, OH, OW]` back to the maxima of `x: [N, C, H, W]`.
-pub fn max_pool_backward(x: &ArrayD<f32>, r: &ArrayD<f32>, geom: &ConvGeometry, ties: PoolTies) -> ArrayD<f32> {
+///
+/// # Errors
+/// [`ShapeError`] when `x` or `r` do not have the planes of `geom`, or their `N, C` differ.
+pub fn max_pool_backward(
+    x: &ArrayD<f32>,
+    r: &ArrayD<f32>,
+    geom: &ConvGeometry,
+    ties: PoolTies,
+) -> Result<ArrayD<f32>, ShapeError> {
+    const OP: &str = "max pooling backward";
+    let (n, c) = planes(OP, x.shape(), geom, [geom.height, geom.width])?;
+    if planes(OP, r.shape(), geom, [geom.out_height, geom.out_width])? != (n, c) {
+        return Err(ShapeError {
+            op: OP,
+            expected: format!("[{n}, {c}, {}, {}]", geom.out_height, geom.out_width),
+            got: r.shape().to_vec(),
+        });
+    }
     let s = x.shape().to_vec();
-    let xs = x.as_standard_layout();
-    let xs = xs.as_slice().unwrap_or(&[]);
-    let rs = r.as_standard_layout();
-    let rs = rs.as_slice().unwrap_or(&[]);
+    let (xs, rs) = (row_major(x), row_major(r));
     let plane = geom.height * geom.width;
     let positions = geom.positions();
     let mut out = vec![0.0f32; xs.len()];
@@ -144,7 +179,7 @@ pub fn max_pool_backward(x: &ArrayD<f32>, r: &ArrayD<f32>, geom: &ConvGeometry, 
         {
             for_2x2(geom, src, |p, (first, _)| dst[first] += rel[p]);
         }
-        return ArrayD::from_shape_vec(IxDyn(&s), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&s)));
+        return shaped(OP, &s, out);
     }
     let table = WindowTable::new(geom);
     for ((src, dst), rel) in xs
@@ -168,12 +203,13 @@ pub fn max_pool_backward(x: &ArrayD<f32>, r: &ArrayD<f32>, geom: &ConvGeometry, 
             }
         }
     }
-    ArrayD::from_shape_vec(IxDyn(&s), out).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&s)))
+    shaped(OP, &s, out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::IxDyn;
 
     /// Window maxima and routing checked against a direct loop over every geometry, with ties.
     #[test]
@@ -191,11 +227,11 @@ mod tests {
             // Few distinct values so that ties happen.
             let x: Vec<f32> = (0..2 * h * w).map(|v| ((v * 7) % 5).min(2) as f32).collect();
             let xa = ArrayD::from_shape_vec(IxDyn(&[1, 2, h, w]), x.clone()).unwrap();
-            let fwd = max_pool_forward(&xa, &g);
+            let fwd = max_pool_forward(&xa, &g).unwrap();
             let r: Vec<f32> = (0..2 * g.positions()).map(|v| v as f32 + 1.0).collect();
             let ra = ArrayD::from_shape_vec(IxDyn(&[1, 2, g.out_height, g.out_width]), r.clone()).unwrap();
-            let first = max_pool_backward(&xa, &ra, &g, PoolTies::First);
-            let split = max_pool_backward(&xa, &ra, &g, PoolTies::Split);
+            let first = max_pool_backward(&xa, &ra, &g, PoolTies::First).unwrap();
+            let split = max_pool_backward(&xa, &ra, &g, PoolTies::Split).unwrap();
             let (mut want_first, mut want_split) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
             for c in 0..2 {
                 for oy in 0..g.out_height {

@@ -1,6 +1,10 @@
 //! Vector kernels for one sample at a time (matrix–vector products), compiled three times — AVX-512, AVX2+FMA
 //! and the portable baseline — and chosen at run time from what the CPU offers. The rest of the crate is
 //! built for the baseline x86-64, which has only 128-bit vectors.
+//!
+//! The only `unsafe` here is calling a `#[target_feature]` function, whose bodies are safe code (slices are
+//! paired with `zip` and `as_chunks`, so unequal lengths use the common length and never index out of bounds):
+//! the one obligation is that the CPU has the features, which each call checks at run time first.
 #![allow(unsafe_code)]
 
 /// Lanes summed independently: enough to hide the latency of the multiply-adds on wide vectors.
@@ -80,7 +84,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has AVX-512F and FMA (checked just above), the only requirement of this function.
+            // SAFETY: the CPU has AVX-512F and FMA (checked just above), the only requirement of this safe-bodied function.
             return unsafe { x86::dot_avx512(a, b) };
         }
         if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {

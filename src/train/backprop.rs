@@ -4,10 +4,11 @@
 //! A batch is cut into fixed chunks of [`CHUNK`] samples that run in parallel, each into its own gradient
 //! buffer; the buffers are then added in chunk order, so the result does not depend on the thread count.
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use rayon::prelude::*;
 
 use super::net::{Net, Op};
+use crate::error::ShapeError;
 use crate::ops::{ConvGeometry, PoolTies, Trans, gemm, max_pool_backward, max_pool_forward};
 
 /// Samples per parallel work item.
@@ -22,7 +23,7 @@ struct Tape {
 
 impl Net {
     /// Forward pass of `m` samples `x: [m, input_len]`.
-    fn forward_chunk(&self, x: Vec<f32>, m: usize) -> Tape {
+    fn forward_chunk(&self, x: Vec<f32>, m: usize) -> Result<Tape, ShapeError> {
         let mut acts = Vec::with_capacity(self.ops.len() + 1);
         let mut cols = Vec::with_capacity(self.ops.len());
         acts.push(x);
@@ -71,8 +72,8 @@ impl Net {
                     }
                 }
                 Op::MaxPool { geom, channels } => {
-                    let x = planes(input, m, channels, &geom, true);
-                    out = max_pool_forward(&x, &geom).into_raw_vec_and_offset().0;
+                    let x = planes(input, m, channels, &geom, true)?;
+                    out = max_pool_forward(&x, &geom)?.into_raw_vec_and_offset().0;
                 }
                 Op::Relu => out.iter_mut().zip(input).for_each(|(o, &v)| *o = v.max(0.0)),
                 Op::Reshape => out.copy_from_slice(input),
@@ -80,11 +81,11 @@ impl Net {
             acts.push(out);
             cols.push(op_cols);
         }
-        Tape { acts, cols }
+        Ok(Tape { acts, cols })
     }
 
     /// Backward pass from `g = ∂loss/∂logits: [m, outputs]`; adds the parameter gradients to `grads`.
-    fn backward_chunk(&self, tape: &Tape, mut g: Vec<f32>, m: usize, grads: &mut [f32]) {
+    fn backward_chunk(&self, tape: &Tape, mut g: Vec<f32>, m: usize, grads: &mut [f32]) -> Result<(), ShapeError> {
         for (k, op) in self.ops.iter().enumerate().rev() {
             let input = &tape.acts[k];
             let (out_len, in_len) = (self.sizes[k + 1], self.sizes[k]);
@@ -150,9 +151,9 @@ impl Net {
                     dx
                 }
                 Op::MaxPool { geom, channels } => {
-                    let x = planes(input, m, channels, &geom, true);
-                    let r = planes(&g, m, channels, &geom, false);
-                    max_pool_backward(&x, &r, &geom, PoolTies::First)
+                    let x = planes(input, m, channels, &geom, true)?;
+                    let r = planes(&g, m, channels, &geom, false)?;
+                    max_pool_backward(&x, &r, &geom, PoolTies::First)?
                         .into_raw_vec_and_offset()
                         .0
                 }
@@ -167,12 +168,13 @@ impl Net {
                 Op::Reshape => g,
             };
         }
+        Ok(())
     }
 
     /// Sum of the cross-entropy losses of the chunk and the parameter gradients of `scale ×` that sum.
-    fn chunk_gradient(&self, x: Vec<f32>, labels: &[u8], scale: f32, grads: &mut [f32]) -> f64 {
+    fn chunk_gradient(&self, x: Vec<f32>, labels: &[u8], scale: f32, grads: &mut [f32]) -> Result<f64, ShapeError> {
         let m = labels.len();
-        let tape = self.forward_chunk(x, m);
+        let tape = self.forward_chunk(x, m)?;
         let classes = self.outputs();
         let logits = tape.acts.last().map_or(&[][..], Vec::as_slice);
         let mut g = vec![0.0f32; m * classes];
@@ -188,14 +190,20 @@ impl Net {
                 *dj = scale * (p - if j == label { 1.0 } else { 0.0 });
             }
         }
-        self.backward_chunk(&tape, g, m, grads);
-        loss
+        self.backward_chunk(&tape, g, m, grads)?;
+        Ok(loss)
     }
 
     /// Mean loss over the samples `order` of `images`/`labels` and its gradient (written to `grads`).
     ///
     /// `images` holds `input_len` values per sample; every index in `order` must be in range.
-    pub fn batch_gradient(&self, images: &[f32], labels: &[u8], order: &[usize], grads: &mut [f32]) -> f32 {
+    pub fn batch_gradient(
+        &self,
+        images: &[f32],
+        labels: &[u8],
+        order: &[usize],
+        grads: &mut [f32],
+    ) -> Result<f32, ShapeError> {
         let len = self.input_len();
         let scale = 1.0 / order.len().max(1) as f32;
         let run = |chunk: &[usize]| {
@@ -206,13 +214,13 @@ impl Net {
                 y.push(labels[i]);
             }
             let mut part = vec![0.0f32; self.params.len()];
-            let loss = self.chunk_gradient(x, &y, scale, &mut part);
-            (loss, part)
+            let loss = self.chunk_gradient(x, &y, scale, &mut part)?;
+            Ok((loss, part))
         };
         let parts: Vec<(f64, Vec<f32>)> = if order.len() > CHUNK {
-            order.par_chunks(CHUNK).map(run).collect()
+            order.par_chunks(CHUNK).map(run).collect::<Result<_, ShapeError>>()?
         } else {
-            order.chunks(CHUNK).map(run).collect()
+            order.chunks(CHUNK).map(run).collect::<Result<_, ShapeError>>()?
         };
         grads.fill(0.0);
         let mut loss = 0.0f64;
@@ -220,18 +228,23 @@ impl Net {
             loss += part_loss;
             grads.iter_mut().zip(&part).for_each(|(g, p)| *g += p);
         }
-        (loss * f64::from(scale)) as f32
+        Ok((loss * f64::from(scale)) as f32)
     }
 }
 
 /// `[m, channels, H, W]` view of a flat buffer as an owned array (the max-pool kernels take `ArrayD`).
 /// `input` selects the plane size of the pool's input (`H × W`) or output (`OH × OW`).
-fn planes(data: &[f32], m: usize, channels: usize, geom: &ConvGeometry, input: bool) -> ArrayD<f32> {
+fn planes(
+    data: &[f32],
+    m: usize,
+    channels: usize,
+    geom: &ConvGeometry,
+    input: bool,
+) -> Result<ArrayD<f32>, ShapeError> {
     let (h, w) = if input {
         (geom.height, geom.width)
     } else {
         (geom.out_height, geom.out_width)
     };
-    let shape = [m, channels, h, w];
-    ArrayD::from_shape_vec(IxDyn(&shape), data.to_vec()).unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape)))
+    crate::ops::shaped("max pooling planes", &[m, channels, h, w], data.to_vec())
 }

@@ -92,7 +92,7 @@ pub fn train(data: &TrainData, config: &TrainConfig, progress: &mut dyn FnMut(Pr
         rng.shuffle(&mut order);
         let mut total = 0.0f64;
         for (batch, indices) in order.chunks(config.batch_size).enumerate() {
-            let loss = net.batch_gradient(data.images, data.labels, indices, &mut grads);
+            let loss = net.batch_gradient(data.images, data.labels, indices, &mut grads)?;
             if !loss.is_finite() {
                 return Err(TrainError::Diverged { epoch, batch, loss });
             }
@@ -166,7 +166,7 @@ pub fn loss_gradients(model: &Model, images: &[f32], labels: &[u8]) -> Result<(f
     let samples = check_samples(images, labels, net.input_len(), net.outputs())?;
     let order: Vec<usize> = (0..samples).collect();
     let mut grads = vec![0.0f32; net.params.len()];
-    let loss = net.batch_gradient(images, labels, &order, &mut grads);
+    let loss = net.batch_gradient(images, labels, &order, &mut grads)?;
     let mut out = Vec::new();
     for (index, (op, layer)) in net.ops.iter().zip(model.layers()).enumerate() {
         let (weight, bias) = match *op {

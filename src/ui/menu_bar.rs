@@ -55,7 +55,7 @@ pub fn menu_bar_ui(
                     commands.push(Command::OpenModel(path.clone()));
                 }
                 if ui.add_enabled(ok, egui::Button::new("as samples")).clicked() {
-                    let labels = crate::app::labels_next_to(&path);
+                    let labels = crate::data::labels_next_to(&path);
                     commands.push(Command::OpenData { path, labels });
                 }
             });

@@ -7,7 +7,8 @@ use egui_plot::{Bar, BarChart, Plot};
 use super::fmt_num;
 use super::theme::{ACCENT, CORRECT};
 use crate::app::Command;
-use crate::app::state::{InitChoice, Session, Settings};
+use crate::app::state::{Session, Settings};
+use crate::lrp::InitRelevance;
 
 /// The output bar chart (click a bar to explain that class), class buttons and the initial relevance.
 pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
@@ -141,10 +142,10 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
     ui.horizontal(|ui| {
         ui.label("Initial relevance:");
         let before = settings.init;
-        ui.radio_value(&mut settings.init, InitChoice::Logit, "logit")
-            .on_hover_text("start from the class's logit (LRP Toolbox)");
-        ui.radio_value(&mut settings.init, InitChoice::OneHot, "one-hot")
-            .on_hover_text("start from 1 for the class (Zennit)");
+        ui.radio_value(&mut settings.init, InitRelevance::Logit, "logit")
+            .on_hover_text("LRP starts from the class's logit (LRP Toolbox); gradient baselines always use ∂logit");
+        ui.radio_value(&mut settings.init, InitRelevance::OneHot, "one-hot")
+            .on_hover_text("LRP starts from 1 for the class (Zennit); gradient baselines always use ∂logit");
         if settings.init != before {
             commands.push(Command::Recompute);
         }

@@ -6,9 +6,9 @@ use egui::{TextureHandle, TextureOptions, Vec2};
 use super::textures::color_image;
 use super::{ViewCache, fmt_num, position_label};
 use crate::app::Command;
-use crate::app::analysis::unit_count;
 use crate::app::compare::channel_sum;
 use crate::app::state::{Session, Settings};
+use crate::eval::unit_count;
 use crate::heatmap::{self, Colormap};
 
 /// Texture of the conditional heatmap, keyed by what it was built from.

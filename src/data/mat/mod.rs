@@ -20,8 +20,7 @@ use flate2::read::ZlibDecoder;
 use matfile::{Array, MatFile, NumericData};
 
 use super::bytes::{self, MAX_DECODED_BYTES, MAX_PIXELS};
-use super::labels::labels_from_values;
-use super::npy::scale_floats;
+use super::values::{labels_from_values, scale_floats};
 use super::{Dataset, attach_labels, class_names_for, file_name};
 use crate::error::LoadError;
 

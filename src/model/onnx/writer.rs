@@ -6,8 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use prost::Message;
 
@@ -31,35 +30,16 @@ const BATCH: &str = "batch";
 /// asking before overwriting is the caller's job.
 pub fn write(model: &Model, metadata: &BTreeMap<String, String>, path: &Path) -> Result<(), LoadError> {
     let bytes = encode(model, metadata).map_err(|message| LoadError::format(path, message))?;
-    let temp = temp_path(path);
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .and_then(|mut file| {
-            file.write_all(&bytes)?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&temp);
-        LoadError::io(path, e)
+    crate::atomic_file::replace_with(path, |file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
     })
+    .map_err(|e| LoadError::io(path, e))
 }
 
 /// The ONNX bytes of `model` (see [`write`]). Errors name the model and the layer that ONNX cannot express.
 pub fn to_bytes(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>, LoadError> {
     encode(model, metadata).map_err(|message| LoadError::format(model.name(), message))
-}
-
-/// `.<name>.<pid>-<n>.tmp` next to `path`: unique per process and per call, so concurrent writes do not collide.
-fn temp_path(path: &Path) -> PathBuf {
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let name = path
-        .file_name()
-        .map_or_else(|| "model.onnx".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}-{n}.tmp", std::process::id()))
 }
 
 fn encode(model: &Model, metadata: &BTreeMap<String, String>) -> Result<Vec<u8>, String> {

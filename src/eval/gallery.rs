@@ -2,18 +2,19 @@
 //! found in parallel chunks with a running top list, progress and cancellation.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use rayon::prelude::*;
 
-use super::analysis::{Progress, batch, unit_totals};
+use super::progress::Progress;
+use super::samples::batch;
+use super::units::{check_unit, unit_totals};
+use crate::error::EvalError;
 use crate::lrp::{InitRelevance, LayerRule, Method, Target, relevance_at};
 use crate::model::Model;
 
 /// Finds the samples where a unit receives the most relevance.
 #[derive(Clone, Debug)]
 pub struct GalleryRequest {
-    pub generation: u64,
     pub model: Arc<Model>,
     pub inputs: Vec<Vec<f32>>,
     pub method: Method,
@@ -30,7 +31,6 @@ pub struct GalleryRequest {
 /// The top samples: `(sample index, relevance of the unit)`, largest first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GalleryResult {
-    pub generation: u64,
     pub position: usize,
     pub unit: usize,
     pub top: Vec<(usize, f32)>,
@@ -49,40 +49,35 @@ fn merge_top(mut a: Vec<(usize, f32)>, b: Vec<(usize, f32)>, top: usize) -> Vec<
 }
 
 /// Explains the samples in parallel chunks of [`GALLERY_CHUNK`], only down to the unit's position, keeping a running
-/// list of the `top` largest unit totals; progress after each chunk, `Err("cancelled")` once the flag is raised.
-pub fn run_gallery(req: &GalleryRequest) -> Result<GalleryResult, String> {
+/// list of the `top` largest unit totals; progress after each chunk, [`EvalError::Cancelled`] once the flag is raised.
+pub fn run_gallery(req: &GalleryRequest) -> Result<GalleryResult, EvalError> {
     let model = &req.model;
-    if req.plan.len() != model.layers().len() {
-        return Err("the gallery needs LRP rules on every layer (not a gradient baseline)".into());
-    }
-    if req.position > model.layers().len() {
-        return Err(format!("no position {}", req.position));
-    }
+    check_unit(model, &req.plan, req.position, req.unit, "galleries")?;
     let progress = &req.progress;
-    progress.total.store(req.inputs.len(), Ordering::Relaxed);
-    progress.done.store(0, Ordering::Relaxed);
+    progress.start(req.inputs.len());
     let top = req
         .inputs
         .par_chunks(GALLERY_CHUNK)
         .enumerate()
         .try_fold(Vec::new, |best, (c, chunk)| {
-            if progress.cancelled() {
-                return Err("cancelled".to_string());
-            }
+            progress.check()?;
             let x = batch(model, chunk)?;
-            let (r, _) =
-                relevance_at(model, &x, &req.plan, &req.target, req.init, req.position).map_err(|e| e.to_string())?;
+            let (r, _) = relevance_at(model, &x, &req.plan, &req.target, req.init, req.position)?;
             let totals = unit_totals(&r, req.unit)
+                .ok_or(EvalError::NoUnit {
+                    position: req.position,
+                    unit: req.unit,
+                    units: super::units::unit_count(model, req.position),
+                })?
                 .into_iter()
                 .enumerate()
                 .map(|(i, t)| (c * GALLERY_CHUNK + i, t))
                 .collect();
-            progress.done.fetch_add(chunk.len(), Ordering::Relaxed);
-            Ok(merge_top(best, totals, req.top))
+            progress.advance(chunk.len());
+            Ok::<_, EvalError>(merge_top(best, totals, req.top))
         })
         .try_reduce(Vec::new, |a, b| Ok(merge_top(a, b, req.top)))?;
     Ok(GalleryResult {
-        generation: req.generation,
         position: req.position,
         unit: req.unit,
         top,
