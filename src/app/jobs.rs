@@ -30,6 +30,8 @@ pub enum DialogKind {
     OpenModel,
     OpenData,
     OpenLabels,
+    /// A relevance map to check (the Check tab).
+    OpenRelevance,
     /// Save an export of this kind.
     Save(ExportKind),
 }
@@ -118,6 +120,8 @@ pub enum Job {
     Conditional(ConditionalRequest),
     /// The samples where one unit receives the most relevance.
     Gallery(GalleryRequest),
+    /// The Check tab: read a relevance file, diagnose a map.
+    Check(super::check::CheckJob),
 }
 
 /// The answer to a [`Job`].
@@ -160,6 +164,7 @@ pub enum JobResult {
         generation: u64,
         result: Result<GalleryResult, String>,
     },
+    Check(super::check::CheckOutcome),
 }
 
 /// Runs jobs: on worker threads (the app) or inline (tests).
@@ -237,7 +242,7 @@ impl JobRunner {
                 ..
             } => match job {
                 Job::Explain(_) => explain_tx.send(job).is_ok(),
-                Job::Compare(_) | Job::Faithfulness(_) | Job::Conditional(_) | Job::Gallery(_) => {
+                Job::Compare(_) | Job::Faithfulness(_) | Job::Conditional(_) | Job::Gallery(_) | Job::Check(_) => {
                     analysis_tx.send(job).is_ok()
                 }
                 Job::Dialog { kind, suggested_name } => {
@@ -308,6 +313,10 @@ fn spawn_dialog(
                 .pick_file(),
             DialogKind::OpenData => dialog.set_title("Open samples").pick_file(),
             DialogKind::OpenLabels => dialog.set_title("Open labels").pick_file(),
+            DialogKind::OpenRelevance => dialog
+                .set_title("Open a relevance map to check")
+                .add_filter("relevance", &super::check::RELEVANCE_EXTENSIONS)
+                .pick_file(),
             DialogKind::Save(k) => dialog
                 .set_title("Export")
                 .set_file_name(suggested_name)
@@ -368,6 +377,7 @@ pub fn execute(job: Job) -> JobResult {
             generation: req.generation,
             result: run_gallery(&req),
         },
+        Job::Check(job) => JobResult::Check(super::check::execute(job)),
     }
 }
 

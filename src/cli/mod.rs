@@ -31,6 +31,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub inputs: InputArgs,
+    /// The window: open the Check tab on this relevance map (.npy, .mat or .csv) computed by your own code.
+    #[arg(long)]
+    pub relevance: Option<PathBuf>,
 }
 
 /// The model and samples a command works on; missing ones come from the bundled defaults.
@@ -113,6 +116,7 @@ pub fn run(cli: Cli) -> Result<()> {
             data: cli.inputs.data,
             labels: cli.inputs.labels,
             preprocess: cli.inputs.preprocess,
+            relevance: cli.relevance,
         }),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
