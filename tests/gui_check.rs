@@ -140,6 +140,20 @@ fn the_check_tab_names_the_mistake_of_a_hand_written_lrp() {
     assert!(again.generation > check.generation);
 }
 
+/// A file dropped on the window, as the windowing integration hands it to egui.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
 #[test]
 fn a_random_map_is_no_close_match_and_a_dropped_file_is_checked() {
     let mut f = app_fixture::open_fixture_with("mlp", 2, [1400.0, 1100.0]);
@@ -155,10 +169,10 @@ fn a_random_map_is_no_close_match_and_a_dropped_file_is_checked() {
     let path = f.dir.path().join("noise.csv");
     let text: Vec<String> = noise.iter().map(|v| v.to_string()).collect();
     std::fs::write(&path, text.join(",")).unwrap();
-    f.harness.input_mut().dropped_files.push(egui::DroppedFile {
-        path: Some(path.clone()),
-        ..Default::default()
-    });
+    f.harness
+        .input_mut()
+        .dropped_files
+        .push(std::sync::Arc::new(Dropped(path.clone())));
     f.harness.run();
     let check = f.harness.state().session.check.result.clone().expect("the dropped file is checked");
     assert_eq!(f.harness.state().session.check.path.as_ref(), Some(&path));
