@@ -39,7 +39,11 @@ fn main() -> Result<()> {
         text.push('\n');
     }
     std::fs::write(out, text).with_context(|| format!("writing {out}"))?;
-    println!("wrote {out}: {} rows, {} maps (one per column)", w1[0].len(), columns.len());
+    println!(
+        "wrote {out}: {} rows, {} maps (one per column)",
+        w1[0].len(),
+        columns.len()
+    );
     Ok(())
 }
 
@@ -56,13 +60,20 @@ fn one_hidden_layer(model: &Model) -> Result<(Matrix, Matrix, Vec<f64>, Vec<f64>
         })
         .collect();
     let [d1, d2] = dense.as_slice() else {
-        bail!("the seed's code is for one hidden layer: this model has {} Dense layers", dense.len());
+        bail!(
+            "the seed's code is for one hidden layer: this model has {} Dense layers",
+            dense.len()
+        );
     };
-    let matrix = |w: &ndarray::Array2<f32>| w.outer_iter().map(|r| r.iter().map(|&v| f64::from(v)).collect()).collect();
+    let matrix = |w: &ndarray::Array2<f32>| {
+        w.outer_iter()
+            .map(|r| r.iter().map(|&v| f64::from(v)).collect())
+            .collect()
+    };
     let bias = |d: &lrp_explorer::model::Dense| {
-        d.bias
-            .as_ref()
-            .map_or(vec![0.0; d.weight.nrows()], |b| b.iter().map(|&v| f64::from(v)).collect())
+        d.bias.as_ref().map_or(vec![0.0; d.weight.nrows()], |b| {
+            b.iter().map(|&v| f64::from(v)).collect()
+        })
     };
     Ok((matrix(&d1.weight), matrix(&d2.weight), bias(d1), bias(d2)))
 }

@@ -30,7 +30,10 @@ fn zplus_from_all_logits(model: &Model, image: &[f32]) -> Vec<f32> {
         .iter()
         .filter_map(|l| match l {
             Layer::Dense(d) => Some((
-                d.weight.outer_iter().map(|r| r.iter().map(|&v| v as f64).collect()).collect(),
+                d.weight
+                    .outer_iter()
+                    .map(|r| r.iter().map(|&v| v as f64).collect())
+                    .collect(),
                 d.bias.as_ref().unwrap().iter().map(|&v| v as f64).collect(),
             )),
             _ => None,
@@ -116,8 +119,9 @@ fn the_check_tab_names_the_mistake_of_a_hand_written_lrp() {
     for title in ["Your map", "Best match: z+ everywhere from all logits"] {
         f.harness.get_by_label(&format!("check map {title}"));
     }
+    // The user's rules without the mistake: the same rule from the class logit.
     f.harness
-        .get_by_label_contains("check map Recommended: z+ hidden, z^B input [0, 1]");
+        .get_by_label("check map Recommended: z+ everywhere from the class logit");
     f.harness.get_by_label_contains("check map Difference");
     f.harness
         .get_by_label_contains("Start from the chosen class's logit and zeros elsewhere");
@@ -162,7 +166,9 @@ fn a_random_map_is_no_close_match_and_a_dropped_file_is_checked() {
     let mut state = 12345u64;
     let noise: Vec<f32> = (0..784)
         .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((state >> 33) as f32 / (1u64 << 31) as f32) - 0.5
         })
         .collect();
@@ -174,7 +180,14 @@ fn a_random_map_is_no_close_match_and_a_dropped_file_is_checked() {
         .dropped_files
         .push(std::sync::Arc::new(Dropped(path.clone())));
     f.harness.run();
-    let check = f.harness.state().session.check.result.clone().expect("the dropped file is checked");
+    let check = f
+        .harness
+        .state()
+        .session
+        .check
+        .result
+        .clone()
+        .expect("the dropped file is checked");
     assert_eq!(f.harness.state().session.check.path.as_ref(), Some(&path));
     assert_eq!(check.diagnosis.verdict, Verdict::NoCloseMatch);
     assert!(check.rows[0].1 < 0.5, "correlation {}", check.rows[0].1);
@@ -207,18 +220,23 @@ fn the_arithmetic_view_writes_the_rule_with_the_samples_numbers() {
         .get_by_label_contains(&format!("The arithmetic of unit {} at output", r.target));
     // epsilon_plus (ε at every Dense layer): the output unit's R_j is the class logit.
     let logit = r.logits[r.target];
-    f.harness
-        .get_by_label_contains(&format!("R_j = {logit:.4}"));
+    f.harness.get_by_label_contains(&format!("R_j = {logit:.4}"));
     f.harness.get_by_label_contains("denominator = Σ_i c_ij");
     f.harness.get_by_label_contains("Σ_i R_i←j =");
     // The seed preset: z⁺ at the hidden Dense layer (after ReLU 3 → position 4), w² at the first (position 2).
     f.harness.state_mut().run_command(Command::ChooseRule("seed".into()));
-    f.harness.state_mut().run_command(Command::SelectUnit { position: 4, unit: 3 });
+    f.harness
+        .state_mut()
+        .run_command(Command::SelectUnit { position: 4, unit: 3 });
     f.harness.run();
     f.harness.get_by_label_contains("Layer 2, unit j = 3, rule z⁺");
-    f.harness.get_by_label_contains("largest terms c_ij = a_i⁺·w_ij⁺ + a_i⁻·w_ij⁻");
-    f.harness.state_mut().run_command(Command::SelectUnit { position: 2, unit: 7 });
+    f.harness
+        .get_by_label_contains("largest terms c_ij = a_i⁺·w_ij⁺ + a_i⁻·w_ij⁻");
+    f.harness
+        .state_mut()
+        .run_command(Command::SelectUnit { position: 2, unit: 7 });
     f.harness.run();
     f.harness.get_by_label_contains("Layer 0, unit j = 7, rule w²");
-    f.harness.get_by_label_contains("largest terms c_ij = w_ij² (of 784 inputs)");
+    f.harness
+        .get_by_label_contains("largest terms c_ij = w_ij² (of 784 inputs)");
 }

@@ -109,7 +109,13 @@ fn close(a: f64, b: f64, what: &str) {
 
 /// Checks every listed unit of the one-layer `model` under every rule against [`by_hand`]; `field_of(j)` gives
 /// the receptive field and bias of unit j, written independently of the engine.
-fn check_units(model: &Model, x: &[f32], r: &[f32], units: &[usize], field_of: &dyn Fn(usize) -> (Vec<(usize, f64)>, f64)) {
+fn check_units(
+    model: &Model,
+    x: &[f32],
+    r: &[f32],
+    units: &[usize],
+    field_of: &dyn Fn(usize) -> (Vec<(usize, f64)>, f64),
+) {
     let batch = |k: usize, v: &[f32]| {
         let mut shape = vec![1];
         shape.extend_from_slice(model.shape_at(k));
@@ -132,8 +138,14 @@ fn check_units(model: &Model, x: &[f32], r: &[f32], units: &[usize], field_of: &
                 close(part.sum as f64, cs.iter().sum(), &format!("{what} Σ c"));
                 close(part.denominator as f64, *d, &format!("{what} denominator"));
                 // The largest term listed first is the largest by hand.
-                let k = (0..cs.len()).max_by(|&p, &q| cs[p].abs().total_cmp(&cs[q].abs())).unwrap();
-                close(part.terms[0].value.abs() as f64, cs[k].abs(), &format!("{what} top term"));
+                let k = (0..cs.len())
+                    .max_by(|&p, &q| cs[p].abs().total_cmp(&cs[q].abs()))
+                    .unwrap();
+                close(
+                    part.terms[0].value.abs() as f64,
+                    cs[k].abs(),
+                    &format!("{what} top term"),
+                );
                 for (&(i, _), c) in field.iter().zip(cs) {
                     r_i[i] += factor * c / d * r[j] as f64;
                 }
@@ -160,7 +172,11 @@ fn check_units(model: &Model, x: &[f32], r: &[f32], units: &[usize], field_of: &
             );
             assert!(a.deviation() < 1e-4, "{what}: deviation {}", a.deviation());
             // Largest |R_i| first.
-            assert!(a.inputs.windows(2).all(|p| p[0].relevance.abs() >= p[1].relevance.abs()));
+            assert!(
+                a.inputs
+                    .windows(2)
+                    .all(|p| p[0].relevance.abs() >= p[1].relevance.abs())
+            );
         }
         // The units' shares add up to the engine's relevance at the layer input from all units.
         let z = model.layer_forward(0, &xa);
@@ -189,7 +205,9 @@ fn dense_units_match_the_hand_computation() {
         bias: Some(bias.clone()),
     };
     let model = Model::new("d", vec![k], vec![Layer::Dense(dense)], OutputActivation::None).unwrap();
-    let x: Vec<f32> = (0..k).map(|i| if i % 5 == 0 { 0.0 } else { rng.uniform(-1.0, 1.0) }).collect();
+    let x: Vec<f32> = (0..k)
+        .map(|i| if i % 5 == 0 { 0.0 } else { rng.uniform(-1.0, 1.0) })
+        .collect();
     let r: Vec<f32> = (0..o).map(|_| rng.uniform(-1.0, 1.0)).collect();
     let field_of = |j: usize| {
         let field = (0..k).map(|i| (i, weight[[j, i]] as f64)).collect();
@@ -252,7 +270,10 @@ fn convolution_positions_match_the_hand_computation() {
 #[test]
 fn the_bundled_mlp_units_add_up_to_the_engines_relevance() {
     let model = common::npz_model("mlp");
-    let x = common::inputs("mlp").index_axis(Axis(0), 0).insert_axis(Axis(0)).to_owned();
+    let x = common::inputs("mlp")
+        .index_axis(Axis(0), 0)
+        .insert_axis(Axis(0))
+        .to_owned();
     let method = Method::Lrp(Composite::preset("seed", None).unwrap());
     let e = explain(&model, &x, &method, &Target::Predicted, InitRelevance::Logit).unwrap();
     let plan = Composite::preset("seed", None).unwrap().resolve(&model).unwrap();
@@ -278,9 +299,16 @@ fn the_bundled_mlp_units_add_up_to_the_engines_relevance() {
     }
     // The stepper position after the hidden ReLU belongs to the first Dense layer; the output to the last.
     assert_eq!(weighted_layer_at(&model, last), Some(last - 1));
-    let lines = unit_arithmetic(&model, last - 1, &e.activations[last - 1], &e.relevance[last], &plan[last - 1], e.targets[0])
-        .unwrap()
-        .lines(5);
+    let lines = unit_arithmetic(
+        &model,
+        last - 1,
+        &e.activations[last - 1],
+        &e.relevance[last],
+        &plan[last - 1],
+        e.targets[0],
+    )
+    .unwrap()
+    .lines(5);
     assert!(lines.iter().any(|l| l.starts_with("R_j = ")), "{lines:?}");
     assert!(lines.iter().any(|l| l.contains("denominator = Σ_i c_ij")), "{lines:?}");
 }

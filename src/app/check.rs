@@ -146,18 +146,14 @@ pub enum CheckOutcome {
     },
     Diagnosed {
         generation: u64,
-        result: Result<CheckResult, String>,
+        result: Result<Box<CheckResult>, String>,
     },
 }
 
 /// Runs one job of the Check tab.
 pub fn execute(job: CheckJob) -> CheckOutcome {
     match job {
-        CheckJob::Load {
-            path,
-            input_len,
-            image,
-        } => {
+        CheckJob::Load { path, input_len, image } => {
             let result = diagnose::reading::read(&path, input_len, image)
                 .map(|maps| CheckFile { maps, input_len })
                 .map_err(|e| e.to_string());
@@ -165,7 +161,7 @@ pub fn execute(job: CheckJob) -> CheckOutcome {
         }
         CheckJob::Diagnose(req) => CheckOutcome::Diagnosed {
             generation: req.generation,
-            result: run_check(&req),
+            result: run_check(&req).map(Box::new),
         },
     }
 }
@@ -194,11 +190,7 @@ pub fn run_check(req: &CheckRequest) -> Result<CheckResult, String> {
     let best = d.best().ok_or("the catalogue is empty for this model")?;
     let user = pixels(&req.user);
     let rec = pixels(&d.recommended_map);
-    let difference = scaled(&user)
-        .iter()
-        .zip(scaled(&rec))
-        .map(|(u, r)| u - r)
-        .collect();
+    let difference = scaled(&user).iter().zip(scaled(&rec)).map(|(u, r)| u - r).collect();
     let rec_label = d.configs[d.recommended].label.clone();
     let maps = [
         CheckMap {
@@ -248,11 +240,12 @@ fn channel_sum(v: &[f32], channels: usize, plane: usize) -> Vec<f32> {
 
 /// `v / max |v|` (unchanged when all zero; NaN stays NaN).
 fn scaled(v: &[f32]) -> Vec<f32> {
-    let m = v
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f32, |m, &x| m.max(x.abs()));
-    if m > 0.0 { v.iter().map(|x| x / m).collect() } else { v.to_vec() }
+    let m = v.iter().filter(|x| x.is_finite()).fold(0.0f32, |m, &x| m.max(x.abs()));
+    if m > 0.0 {
+        v.iter().map(|x| x / m).collect()
+    } else {
+        v.to_vec()
+    }
 }
 
 /// Relevance files dropped on the window (while the Check tab is shown).
@@ -328,7 +321,7 @@ impl LrpApp {
                 self.session.check.running = false;
                 match result {
                     Ok(r) => {
-                        self.session.check.result = Some(Arc::new(r));
+                        self.session.check.result = Some(Arc::new(*r));
                         self.session.check.problem = None;
                     }
                     Err(e) => {

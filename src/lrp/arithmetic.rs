@@ -220,11 +220,13 @@ fn field(model: &Model, layer: usize, unit: usize) -> Result<Field, LrpError> {
     let bad = |m: String| LrpError::Rule(m);
     match model.layers().get(layer) {
         Some(Layer::Dense(d)) => {
-            let row = d
-                .weight
-                .outer_iter()
-                .nth(unit)
-                .ok_or_else(|| bad(format!("layer {layer} has {} units, not {}", d.weight.nrows(), unit + 1)))?;
+            let row = d.weight.outer_iter().nth(unit).ok_or_else(|| {
+                bad(format!(
+                    "layer {layer} has {} units, not {}",
+                    d.weight.nrows(),
+                    unit + 1
+                ))
+            })?;
             Ok(Field {
                 pairs: row.iter().copied().enumerate().collect(),
                 bias: d.bias.as_ref().and_then(|b| b.get(unit).copied()),
@@ -238,7 +240,11 @@ fn field(model: &Model, layer: usize, unit: usize) -> Result<Field, LrpError> {
             let per = g.out_height * g.out_width;
             let (o, p) = (unit / per.max(1), unit % per.max(1));
             if o >= c.weight.shape()[0] {
-                return Err(bad(format!("layer {layer} has {} output units, not {}", c.weight.shape()[0] * per, unit + 1)));
+                return Err(bad(format!(
+                    "layer {layer} has {} output units, not {}",
+                    c.weight.shape()[0] * per,
+                    unit + 1
+                )));
             }
             let (oy, ox) = (p / g.out_width, p % g.out_width);
             let mut pairs = vec![];
@@ -320,7 +326,7 @@ fn parts_of(rule: &LayerRule, z: f32) -> Result<(String, Vec<PartSpec>), LrpErro
                 term: "a_i⁺·w_ij⁺ + a_i⁻·w_ij⁻",
                 c: Box::new(move |a, w| pos(a) * pos(w) + neg(a) * neg(w)),
                 bias_name: if rule.bias { "b_j⁺" } else { "" },
-                bias: Box::new(move |b| pos(b)),
+                bias: Box::new(pos),
                 stabiliser: s,
             }];
             if beta != 0.0 {
@@ -330,7 +336,7 @@ fn parts_of(rule: &LayerRule, z: f32) -> Result<(String, Vec<PartSpec>), LrpErro
                     term: "a_i⁺·w_ij⁻ + a_i⁻·w_ij⁺",
                     c: Box::new(move |a, w| pos(a) * neg(w) + neg(a) * pos(w)),
                     bias_name: if rule.bias { "b_j⁻" } else { "" },
-                    bias: Box::new(move |b| neg(b)),
+                    bias: Box::new(neg),
                     stabiliser: s,
                 });
             }
@@ -370,14 +376,7 @@ fn parts_of(rule: &LayerRule, z: f32) -> Result<(String, Vec<PartSpec>), LrpErro
         }
         Rule::Flat => (
             "R_i←j = 1 / (number of inputs in the receptive field ± s) · R_j".into(),
-            one(
-                "uniform".into(),
-                "1",
-                Box::new(|_, _| 1.0),
-                "",
-                Box::new(|_| 0.0),
-                s,
-            ),
+            one("uniform".into(), "1", Box::new(|_, _| 1.0), "", Box::new(|_| 0.0), s),
         ),
         Rule::WSquare => (
             "R_i←j = w_ij² / (Σ_i' w_i'j² + b_j² + s) · R_j".into(),
@@ -426,9 +425,7 @@ pub fn unit_arithmetic(
     unit: usize,
 ) -> Result<UnitArithmetic, LrpError> {
     rule.validate().map_err(LrpError::Rule)?;
-    let in_shape = model
-        .shape_at(layer.min(model.layers().len()))
-        .to_vec();
+    let in_shape = model.shape_at(layer.min(model.layers().len())).to_vec();
     let out_shape = model.shape_at((layer + 1).min(model.layers().len())).to_vec();
     let (in_len, out_len): (usize, usize) = (in_shape.iter().product(), out_shape.iter().product());
     if x.len() != in_len || r.len() != out_len {

@@ -13,10 +13,13 @@ use crate::app::check::{CheckCommand, CheckResult};
 use crate::app::state::{Session, Settings};
 use crate::heatmap::{self, Colormap};
 
+/// The four maps' textures with their scales (max |R|), keyed by (result generation, colormap).
+type MapTextures = ((u64, Colormap), Arc<Vec<(TextureHandle, f32)>>);
+
 /// The textures of the four maps and the text of the path field.
 #[derive(Default)]
 pub struct CheckCache {
-    maps: Option<((u64, Colormap), Arc<Vec<(TextureHandle, f32)>>)>,
+    maps: Option<MapTextures>,
     /// Text of the path field.
     pub path_text: String,
 }
@@ -48,7 +51,12 @@ impl CheckCache {
 }
 
 /// The whole tab.
-pub fn check_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+pub fn check_panel_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    session: &Session,
+    view: &mut ViewCache,
+) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.label(
         "Check a relevance map computed by your own code: it is compared with every rule, preset and baseline \
