@@ -6,12 +6,14 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    lrp_explorer::cli::main(|inputs| {
+    lrp_explorer::cli::main(|window| {
+        let inputs = window.inputs;
         lrp_explorer::app::run_gui(lrp_explorer::app::GuiOptions {
             model: inputs.model,
             data: inputs.data,
             labels: inputs.labels,
             preprocess: inputs.preprocess,
+            relevance: window.relevance,
         })
     })
 }

@@ -80,6 +80,7 @@ impl LrpApp {
                 self.session.result = None;
                 self.request_explain();
             }
+            Command::Check(c) => self.run_check_command(c),
             _ => {}
         }
     }
@@ -87,6 +88,7 @@ impl LrpApp {
     /// Applies the results of the analysis jobs (stale ones are dropped).
     pub(super) fn handle_analysis_result(&mut self, result: JobResult) {
         match result {
+            JobResult::Check(outcome) => self.handle_check_outcome(outcome),
             JobResult::Compared(r) if r.generation == self.session.compare_generation => {
                 self.session.compare = Some(Arc::new(r));
             }

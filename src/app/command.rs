@@ -63,4 +63,6 @@ pub enum Command {
     Draw(Vec<f32>),
     /// Back to the loaded samples.
     StopDrawing,
+    /// The Check tab: a relevance file to check.
+    Check(super::check::CheckCommand),
 }

@@ -30,6 +30,8 @@ pub enum DialogKind {
     OpenModel,
     OpenData,
     OpenLabels,
+    /// A relevance map to check (the Check tab).
+    OpenRelevance,
     /// Save an export of this kind.
     Save(ExportKind),
 }
@@ -129,6 +131,8 @@ pub enum Job {
         generation: u64,
         request: GalleryRequest,
     },
+    /// The Check tab: read a relevance file, diagnose a map.
+    Check(super::check::CheckJob),
 }
 
 /// The answer to a [`Job`].
@@ -171,6 +175,7 @@ pub enum JobResult {
         generation: u64,
         result: Result<GalleryResult, JobError>,
     },
+    Check(super::check::CheckOutcome),
 }
 
 /// Runs jobs: on worker threads (the app) or inline (tests).
@@ -248,9 +253,11 @@ impl JobRunner {
                 ..
             } => match job {
                 Job::Explain(_) => explain_tx.send(job).is_ok(),
-                Job::Compare(_) | Job::Faithfulness { .. } | Job::Conditional { .. } | Job::Gallery { .. } => {
-                    analysis_tx.send(job).is_ok()
-                }
+                Job::Compare(_)
+                | Job::Faithfulness { .. }
+                | Job::Conditional { .. }
+                | Job::Gallery { .. }
+                | Job::Check(_) => analysis_tx.send(job).is_ok(),
                 Job::Dialog { kind, suggested_name } => {
                     spawn_dialog(kind, suggested_name, results_tx.clone(), ctx.clone()).is_ok()
                 }
@@ -319,6 +326,10 @@ fn spawn_dialog(
                 .pick_file(),
             DialogKind::OpenData => dialog.set_title("Open samples").pick_file(),
             DialogKind::OpenLabels => dialog.set_title("Open labels").pick_file(),
+            DialogKind::OpenRelevance => dialog
+                .set_title("Open a relevance map to check")
+                .add_filter("relevance", &super::check::RELEVANCE_EXTENSIONS)
+                .pick_file(),
             DialogKind::Save(k) => dialog
                 .set_title("Export")
                 .set_file_name(suggested_name)
@@ -379,6 +390,7 @@ pub fn execute(job: Job) -> JobResult {
             generation,
             result: run_gallery(&request).map_err(JobError::from),
         },
+        Job::Check(job) => JobResult::Check(super::check::execute(job)),
     }
 }
 

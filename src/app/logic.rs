@@ -157,6 +157,7 @@ impl LrpApp {
                         self.run_command(Command::OpenData { path, labels });
                     }
                     DialogKind::OpenLabels => self.run_command(Command::OpenLabels(path)),
+                    DialogKind::OpenRelevance => self.relevance_chosen(path),
                     DialogKind::Save(k) => {
                         let fresh = export::unique_path(&path);
                         if fresh != path {
@@ -333,6 +334,7 @@ impl LrpApp {
             init: self.settings.init,
         }));
         self.request_conditional(false);
+        self.request_check();
     }
 
     fn request_predictions(&mut self) {

@@ -1,6 +1,7 @@
 //! The desktop window: [`LrpApp`] polls the workers, draws the panels, then applies the panels' [`Command`]s.
 
 mod analysis_logic;
+pub mod check;
 pub mod command;
 pub mod compare;
 pub mod job_error;
@@ -30,6 +31,8 @@ pub struct GuiOptions {
     pub labels: Option<PathBuf>,
     /// Preprocessing spec (`range=lo,hi;normalize=m,s;pad=n`).
     pub preprocess: Option<String>,
+    /// A relevance map to check: the window opens on the Check tab with it.
+    pub relevance: Option<PathBuf>,
 }
 
 /// Opens the window and runs until it is closed.
@@ -115,6 +118,10 @@ impl LrpApp {
                 .session
                 .info("No samples given and no bundled samples found: open them from the File menu."),
         }
+        if let Some(path) = options.relevance.clone() {
+            self.settings.tab = state::CentralTab::Check;
+            self.run_command(Command::Check(check::CheckCommand::Open(path)));
+        }
     }
 
     /// Installs a model built in memory, as if it had been loaded from `path`.
@@ -158,7 +165,11 @@ impl LrpApp {
         self.poll_jobs();
         let ctx = ui.ctx().clone();
         let mut commands = logic::keyboard_commands(&ctx);
-        commands.extend(logic::dropped_file_commands(&ctx));
+        if self.settings.tab == state::CentralTab::Check {
+            commands.extend(check::dropped_relevance_commands(&ctx));
+        } else {
+            commands.extend(logic::dropped_file_commands(&ctx));
+        }
         commands.extend(crate::ui::root_ui(
             ui,
             &mut self.settings,

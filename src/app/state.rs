@@ -84,16 +84,19 @@ pub enum CentralTab {
     Ledger,
     Faithfulness,
     Draw,
+    /// "Check my LRP": a user's relevance map against the catalogue of configurations and mistakes.
+    Check,
 }
 
 impl CentralTab {
     /// Every tab, in display order.
-    pub const ALL: [CentralTab; 5] = [
+    pub const ALL: [CentralTab; 6] = [
         CentralTab::Explain,
         CentralTab::Compare,
         CentralTab::Ledger,
         CentralTab::Faithfulness,
         CentralTab::Draw,
+        CentralTab::Check,
     ];
 
     /// The tab's title.
@@ -104,6 +107,7 @@ impl CentralTab {
             CentralTab::Ledger => "Ledger",
             CentralTab::Faithfulness => "Faithfulness",
             CentralTab::Draw => "Draw",
+            CentralTab::Check => "Check",
         }
     }
 }
@@ -292,6 +296,8 @@ pub struct Session {
     pub gallery_progress: Option<Arc<Progress>>,
     /// The drawing canvas (28×28 raw intensities, ink = 1), when drawing.
     pub canvas: Option<Vec<f32>>,
+    /// The Check tab: the user's relevance file and its diagnosis.
+    pub check: super::check::CheckState,
 }
 
 impl Session {

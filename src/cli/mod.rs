@@ -31,6 +31,9 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub inputs: InputArgs,
+    /// The window: open the Check tab on this relevance map (.npy, .mat or .csv) computed by your own code.
+    #[arg(long)]
+    pub relevance: Option<PathBuf>,
 }
 
 /// The model and samples a command works on; missing ones come from the bundled defaults.
@@ -48,6 +51,14 @@ pub struct InputArgs {
     /// Preprocessing from raw pixels in [0,1] to model input, e.g. `range=-1,1;pad=2`.
     #[arg(long)]
     pub preprocess: Option<String>,
+}
+
+/// What the command line asks the window to open (the CLI knows nothing of the window; `main` passes this on).
+#[derive(Debug)]
+pub struct WindowArgs {
+    pub inputs: InputArgs,
+    /// A relevance map for the Check tab.
+    pub relevance: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,7 +99,7 @@ pub const INIT_HELP: &str = "Initial relevance of the LRP rules. The gradient ba
 
 /// Entry point of the binary: parses arguments, runs (with no subcommand: `open_window` with the inputs given),
 /// prints one error line on failure. The window is passed in so that the command line needs nothing of it.
-pub fn main(open_window: impl FnOnce(InputArgs) -> Result<()>) -> ExitCode {
+pub fn main(open_window: impl FnOnce(WindowArgs) -> Result<()>) -> ExitCode {
     let cli = Cli::parse();
     match run(cli, open_window) {
         Ok(()) => ExitCode::SUCCESS,
@@ -112,9 +123,12 @@ fn chain(e: &anyhow::Error) -> String {
     text
 }
 
-pub fn run(cli: Cli, open_window: impl FnOnce(InputArgs) -> Result<()>) -> Result<()> {
+pub fn run(cli: Cli, open_window: impl FnOnce(WindowArgs) -> Result<()>) -> Result<()> {
     match cli.command {
-        None => open_window(cli.inputs),
+        None => open_window(WindowArgs {
+            inputs: cli.inputs,
+            relevance: cli.relevance,
+        }),
         Some(Command::Info(args)) => info::run(args),
         Some(Command::Explain(args)) => explain::run(args),
         Some(Command::Export(args)) => export::run(args),

@@ -2,6 +2,7 @@
 //!
 //! Relevance always starts from the pre-softmax logits (a final softmax is never part of the model's layers).
 
+pub mod arithmetic;
 mod choice;
 mod composite;
 mod cost;

@@ -1,6 +1,8 @@
 //! The panels of the window, one file each. Panels read the session, may edit display settings, and return
 //! [`Command`]s for everything else.
 
+pub mod arithmetic_view;
+pub mod check_panel;
 pub mod compare_panel;
 pub mod draw_panel;
 pub mod export_panel;
@@ -73,6 +75,7 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
                         commands.extend(faithfulness_panel::faithfulness_panel_ui(ui, settings, session))
                     }
                     CentralTab::Draw => commands.extend(draw_panel::draw_panel_ui(ui, settings, session, view)),
+                    CentralTab::Check => commands.extend(check_panel::check_panel_ui(ui, settings, session, view)),
                 }
             });
     });
@@ -89,6 +92,7 @@ fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session,
         commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
     });
     commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
+    arithmetic_view::arithmetic_view_ui(ui, session, view);
     commands
 }
 

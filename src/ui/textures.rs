@@ -64,6 +64,10 @@ pub struct ViewCache {
     pub unit: super::unit_panel::UnitCache,
     /// The drawing tool.
     pub draw: super::draw_panel::DrawState,
+    /// The Check tab's textures and path field.
+    pub check: super::check_panel::CheckCache,
+    /// The rule arithmetic view's chosen position and last computation.
+    pub arithmetic: super::arithmetic_view::ArithmeticCache,
 }
 
 /// An egui image of an RGBA picture.
