@@ -38,7 +38,12 @@ pub enum Command {
     Export(ExportKind),
     /// Recompute with the current settings (initial relevance changed, …).
     Recompute,
+    /// Dismiss every message (Escape).
     ClearMessages,
+    /// Dismiss the message at this index of `Session::messages`.
+    DismissMessage(usize),
+    /// Show a folder in the desktop's file manager.
+    OpenFolder(PathBuf),
     /// Explain the target rather than this class (`None`: the target alone).
     SetContrast(Option<usize>),
     /// Compute the comparison grid for the current sample and settings.

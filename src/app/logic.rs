@@ -20,7 +20,7 @@ use crate::model::Model;
 const NO_DIALOG_MS: f64 = 150.0;
 
 /// Extensions opened as models when dropped on the window.
-const MODEL_EXTENSIONS: [&str; 4] = ["onnx", "txt", "npz", "mat"];
+pub(super) const MODEL_EXTENSIONS: [&str; 4] = ["onnx", "txt", "npz", "mat"];
 
 impl LrpApp {
     /// Applies one command from the UI.
@@ -100,6 +100,7 @@ impl LrpApp {
             }
             Command::Recompute => self.request_explain(),
             Command::ClearMessages => self.session.messages.clear(),
+            c @ (Command::DismissMessage(_) | Command::OpenFolder(_)) => self.run_file_command(c),
             other => self.run_analysis_command(other),
         }
     }
@@ -138,7 +139,7 @@ impl LrpApp {
                     }
                 }
             }
-            JobResult::Exported(Ok(path)) => self.session.info(format!("saved {}", path.display())),
+            JobResult::Exported(Ok(path)) => self.session.saved(path),
             JobResult::Exported(Err(e)) => self.session.error(format!("export failed: {e}")),
             JobResult::DialogClosed {
                 kind,

@@ -217,7 +217,12 @@ pub fn argmax(values: &[f32]) -> usize {
 pub struct Message {
     pub text: String,
     pub is_error: bool,
+    /// The file the message is about (a finished export): the window offers to open its folder.
+    pub file: Option<PathBuf>,
 }
+
+/// How many messages the session keeps (older ones are dropped).
+pub const MESSAGES_KEPT: usize = 20;
 
 /// Predictions over the whole dataset, from the background job.
 #[derive(Clone, Debug, PartialEq)]
@@ -286,18 +291,23 @@ pub struct Session {
 impl Session {
     /// Records an error for the window.
     pub fn error(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            is_error: true,
-        });
+        self.push_message(text.into(), true, None);
     }
 
     /// Records an information line for the window.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            is_error: false,
-        });
+        self.push_message(text.into(), false, None);
+    }
+
+    /// Records that `path` was written (the window names it and offers to open its folder).
+    pub fn saved(&mut self, path: PathBuf) {
+        self.push_message(format!("saved {}", path.display()), false, Some(path));
+    }
+
+    fn push_message(&mut self, text: String, is_error: bool, file: Option<PathBuf>) {
+        self.messages.push(Message { text, is_error, file });
+        let extra = self.messages.len().saturating_sub(MESSAGES_KEPT);
+        self.messages.drain(..extra);
     }
 
     /// The last error, if any is shown.

@@ -9,6 +9,7 @@ pub mod heatmap_view;
 pub mod layer_panel;
 pub mod ledger_panel;
 pub mod menu_bar;
+pub mod messages;
 pub mod output_panel;
 pub mod rules_panel;
 pub mod sample_browser;
@@ -49,7 +50,6 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        commands.extend(messages_ui(ui, session));
         ui.horizontal(|ui| {
             for tab in CentralTab::ALL {
                 ui.selectable_value(&mut settings.tab, tab, tab.title())
@@ -76,6 +76,7 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
                 }
             });
     });
+    commands.extend(messages::messages_ui(ui.ctx(), session));
     commands
 }
 
@@ -89,27 +90,6 @@ fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session,
         commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
     });
     commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
-    commands
-}
-
-/// The latest error (red, dismissable) and the rule problem, if any.
-fn messages_ui(ui: &mut egui::Ui, session: &Session) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if let Some(error) = session.last_error() {
-        egui::Frame::new()
-            .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
-            .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
-            .corner_radius(4.0)
-            .inner_margin(6.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {error}"));
-                    if ui.button("Dismiss").clicked() {
-                        commands.push(Command::ClearMessages);
-                    }
-                });
-            });
-    }
     commands
 }
 
