@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use super::analysis::{ConditionalRequest, FaithRequest, GalleryRequest, Progress};
 use super::compare::{self, CompareMode, CompareRequest};
+use super::file_kind::PendingExport;
 use super::jobs::{ExportData, Job, JobResult};
 use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp, rules};
 use crate::data::image::mnist_style;
 use crate::eval::FlipSettings;
-use crate::heatmap::{export, upscale_nearest};
+use crate::heatmap::upscale_nearest;
 use crate::lrp::{Method, Target};
 
 /// Samples shown in a unit's gallery.
@@ -34,8 +35,9 @@ impl LrpApp {
                 Some(f) => {
                     let data = ExportData::Text(f.to_csv());
                     let name = format!("{}_faithfulness.csv", self.export_stem());
-                    let path = export::unique_path(&self.settings.export_dir.join(name));
-                    self.submit(Job::Export { path, data });
+                    if let Some(path) = self.export_path(PendingExport::FaithfulnessCsv, &name) {
+                        self.submit(Job::Export { path, data });
+                    }
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
@@ -44,8 +46,9 @@ impl LrpApp {
                     let model = self.session.model.as_ref().map_or("model", |m| m.name());
                     let data = ExportData::Plot(f.line_plot(model));
                     let name = format!("{}_faithfulness.png", self.export_stem());
-                    let path = export::unique_path(&self.settings.export_dir.join(name));
-                    self.submit(Job::Export { path, data });
+                    if let Some(path) = self.export_path(PendingExport::FaithfulnessPng, &name) {
+                        self.submit(Job::Export { path, data });
+                    }
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
@@ -212,7 +215,9 @@ impl LrpApp {
         let columns = (tiles.len() as f64).sqrt().ceil() as usize;
         let img = compare::grid_image(&tiles, columns, scale * 2);
         let name = format!("{}_compare.png", self.export_stem());
-        let path = export::unique_path(&self.settings.export_dir.join(name));
+        let Some(path) = self.export_path(PendingExport::Compare, &name) else {
+            return;
+        };
         self.submit(Job::Export {
             path,
             data: ExportData::Image(img),

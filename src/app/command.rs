@@ -9,8 +9,15 @@ use crate::lrp::LayerRule;
 #[must_use]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Show a native file dialog on a worker.
+    /// Ask for a file: the desktop portal's dialog on a worker, else the in-window browser.
     Dialog(DialogKind),
+    /// The in-window browser's answer.
+    FileChosen {
+        kind: DialogKind,
+        path: PathBuf,
+    },
+    /// The in-window browser was cancelled.
+    CloseBrowser,
     OpenModel(PathBuf),
     OpenData {
         path: PathBuf,

@@ -4,6 +4,7 @@ pub mod analysis;
 mod analysis_logic;
 pub mod command;
 pub mod compare;
+pub mod file_kind;
 pub mod files;
 pub mod gallery;
 pub mod jobs;

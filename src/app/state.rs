@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::analysis::{ConditionalResult, FaithResult, GalleryResult, Progress};
 use super::compare::CompareResult;
+use super::file_kind::{BrowseRequest, PendingExport};
 use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
 use crate::eval::LedgerRow;
@@ -60,8 +61,10 @@ pub struct Settings {
     pub class_filter: Option<u8>,
     pub misclassified_only: bool,
     pub sample: usize,
-    /// Folder for quick exports.
-    pub export_dir: PathBuf,
+    /// Folder for quick exports; `None` until the first export asks for it.
+    pub export_folder: Option<PathBuf>,
+    /// The folder the in-window file browser last showed.
+    pub browse_folder: Option<PathBuf>,
     /// Pixels per input pixel in exported PNGs.
     pub export_scale: u32,
     pub sort_neurons: bool,
@@ -136,7 +139,8 @@ impl Default for Settings {
             class_filter: None,
             misclassified_only: false,
             sample: 0,
-            export_dir: std::env::current_dir().unwrap_or_default(),
+            export_folder: None,
+            browse_folder: None,
             export_scale: 10,
             sort_neurons: true,
             show_logits: false,
@@ -286,6 +290,14 @@ pub struct Session {
     pub gallery_progress: Option<Arc<Progress>>,
     /// The drawing canvas (28×28 raw intensities, ink = 1), when drawing.
     pub canvas: Option<Vec<f32>>,
+    /// The in-window file browser, when shown.
+    pub browse: Option<BrowseRequest>,
+    /// Whether a desktop portal answered a file dialog (`None`: not tried yet).
+    pub portal: Option<bool>,
+    /// An export waiting for the export folder to be chosen.
+    pub after_folder: Option<PendingExport>,
+    /// The relevance file chosen through File › Open relevance (read by the Check tab).
+    pub relevance_file: Option<PathBuf>,
 }
 
 impl Session {

@@ -15,22 +15,15 @@ pub fn menu_bar_ui(
 ) -> Vec<Command> {
     let mut commands = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
-        // Clicks inside the File menu keep it open (so the path field can be typed into); buttons close it.
-        let keep_open = egui::containers::menu::MenuConfig::new()
-            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside);
         egui::containers::menu::MenuButton::new("File")
-            .config(keep_open)
+            .config(keep_open())
             .ui(ui, |ui| commands.extend(file_menu_ui(ui, settings, session, view)));
         ui.menu_button("View", |ui| {
             ui.checkbox(&mut settings.dark_mode, "Dark theme");
         });
-        ui.menu_button("Export", |ui| {
-            for (kind, text) in EXPORTS {
-                if ui.button(format!("{text}…")).clicked() {
-                    commands.push(Command::Dialog(DialogKind::Save(kind)));
-                }
-            }
-        });
+        egui::containers::menu::MenuButton::new("Export")
+            .config(keep_open())
+            .ui(ui, |ui| commands.extend(super::export_panel::export_menu_ui(ui, settings, session)));
         ui.add_space(16.0);
         ui.label(
             egui::RichText::new("drop a model or sample file on the window to open it")
@@ -39,6 +32,11 @@ pub fn menu_bar_ui(
         );
     });
     commands
+}
+
+/// Clicks inside the menu keep it open (so a field can be typed into and a slider dragged); buttons close it.
+fn keep_open() -> egui::containers::menu::MenuConfig {
+    egui::containers::menu::MenuConfig::new().close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside)
 }
 
 /// Open dialogs, recent files and a typed path. Every button closes the menu itself.

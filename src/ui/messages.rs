@@ -22,7 +22,7 @@ pub fn messages_ui(ctx: &egui::Context, session: &Session) -> Vec<Command> {
         return commands;
     }
     // Escape belongs to an open menu or dialog first.
-    let escape_free = !egui::Popup::is_any_open(ctx);
+    let escape_free = !egui::Popup::is_any_open(ctx) && session.browse.is_none();
     if escape_free && ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape)) {
         commands.push(Command::ClearMessages);
     }

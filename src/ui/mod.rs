@@ -5,6 +5,7 @@ pub mod compare_panel;
 pub mod draw_panel;
 pub mod export_panel;
 pub mod faithfulness_panel;
+pub mod file_browser;
 pub mod heatmap_view;
 pub mod layer_panel;
 pub mod ledger_panel;
@@ -45,8 +46,6 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         .show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {
                 commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
-                ui.add_space(8.0);
-                commands.extend(export_panel::export_panel_ui(ui, settings, session, view));
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
@@ -76,8 +75,22 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
                 }
             });
     });
+    commands.extend(file_browser_ui(ui.ctx(), session, view));
     commands.extend(messages::messages_ui(ui.ctx(), session));
     commands
+}
+
+/// The in-window file browser while the session asks for one (kept across frames, rebuilt for a new request).
+fn file_browser_ui(ctx: &egui::Context, session: &Session, view: &mut ViewCache) -> Option<Command> {
+    let Some(request) = &session.browse else {
+        view.browser = None;
+        return None;
+    };
+    let current = view.browser.as_ref().is_some_and(|b| b.request() == request);
+    if !current {
+        view.browser = Some(file_browser::FileBrowser::new(request.clone()));
+    }
+    view.browser.as_mut().and_then(|b| b.ui(ctx))
 }
 
 /// Digit | heatmap | overlay, the output and the layers, and the conditional heatmap of a chosen unit.
