@@ -259,7 +259,7 @@ fn exporting_a_png_never_overwrites() {
     let saved: Vec<_> = f
         .harness
         .get_all_by_label_contains("saved ")
-        .filter_map(|n| n.label())
+        .filter_map(|n| n.value())
         .collect();
     assert_eq!(saved.len(), 3);
     assert!(saved[1].ends_with(&format!("{name} (2).png")), "{saved:?}");

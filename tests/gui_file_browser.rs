@@ -36,13 +36,24 @@ fn toolbox_folder(f: &Fixture) -> PathBuf {
     std::fs::create_dir(&toolbox).unwrap();
     std::fs::create_dir(f.dir.path().join("out")).unwrap();
     std::fs::copy(common::fixtures().join("models/mlp.txt"), toolbox.join("mlp.txt")).unwrap();
-    std::fs::copy(common::fixtures().join("data/rows_onehot.mat"), toolbox.join("rows_onehot.mat")).unwrap();
+    std::fs::copy(
+        common::fixtures().join("data/rows_onehot.mat"),
+        toolbox.join("rows_onehot.mat"),
+    )
+    .unwrap();
     std::fs::write(toolbox.join("notes.md"), b"not a model").unwrap();
     toolbox
 }
 
 fn browser_folder(f: &Fixture) -> PathBuf {
-    f.harness.state().view.browser.as_ref().expect("the browser is shown").folder().to_path_buf()
+    f.harness
+        .state()
+        .view
+        .browser
+        .as_ref()
+        .expect("the browser is shown")
+        .folder()
+        .to_path_buf()
 }
 
 #[test]
@@ -67,14 +78,17 @@ fn without_a_portal_a_model_and_samples_open_from_the_window() {
     let h = &f.harness;
     assert!(h.state().session.browse.is_none());
     assert!(h.query_by_label("Open model").is_none(), "the browser closed");
-    assert_eq!(h.state().session.model_path.as_deref(), Some(toolbox.join("mlp.txt").as_path()));
+    assert_eq!(
+        h.state().session.model_path.as_deref(),
+        Some(toolbox.join("mlp.txt").as_path())
+    );
     assert_eq!(h.state().session.model.as_ref().unwrap().layers().len(), 5);
     assert_eq!(result(h).target, 7);
     assert_eq!(h.state().settings.recent_models[0], toolbox.join("mlp.txt"));
     // Samples: the browser opens straight away in the folder last used; up and back down.
     file_menu(&mut f, "Open samples…");
     assert_eq!(browser_folder(&f), toolbox);
-    click(&mut f, "⬆ Up");
+    click(&mut f, "Up");
     assert_eq!(browser_folder(&f), f.dir.path());
     f.harness.get_by_label("file digits-images-idx3-ubyte");
     click(&mut f, "folder lrp-toolbox");
@@ -83,7 +97,10 @@ fn without_a_portal_a_model_and_samples_open_from_the_window() {
     click(&mut f, "Open");
     let h = &f.harness;
     assert_eq!(h.state().session.sample_count(), 4);
-    assert_eq!(h.state().session.data_path.as_deref(), Some(toolbox.join("rows_onehot.mat").as_path()));
+    assert_eq!(
+        h.state().session.data_path.as_deref(),
+        Some(toolbox.join("rows_onehot.mat").as_path())
+    );
     assert!(h.state().session.predictions.as_ref().unwrap().accuracy.is_some());
     assert_eq!(h.state().settings.recent_data[0].0, toolbox.join("rows_onehot.mat"));
     assert!(h.state().session.last_error().is_none());
@@ -106,7 +123,7 @@ fn the_browser_closes_with_escape_or_cancel_and_reports_unreadable_folders() {
     // The field holds the folder shown; typing appends to it.
     f.harness.get_by_label("folder").type_text("/missing");
     f.harness.run();
-    f.harness.get_by_label("folder").key_press(egui::Key::Enter);
+    f.harness.key_press(egui::Key::Enter);
     f.harness.run();
     f.harness.get_by_label_contains("cannot read");
     click(&mut f, "Cancel");
@@ -118,8 +135,8 @@ fn the_browser_closes_with_escape_or_cancel_and_reports_unreadable_folders() {
 fn saved_notice(f: &Fixture) -> String {
     f.harness
         .get_all_by_label_contains("saved ")
-        .filter_map(|n| n.label())
-        .last()
+        .filter_map(|n| n.value())
+        .next_back()
         .expect("a saved notice")
 }
 
@@ -152,7 +169,10 @@ fn the_first_export_asks_for_the_folder_and_later_ones_never_overwrite() {
     let name = "cnn_s0_c7_epsilon_plus_heatmap";
     assert_eq!(png_names(&out), [format!("{name}.png")]);
     assert_eq!(f.harness.state().settings.export_folder.as_deref(), Some(out.as_path()));
-    assert_eq!(saved_notice(&f), format!("saved {}", out.join(format!("{name}.png")).display()));
+    assert_eq!(
+        saved_notice(&f),
+        format!("saved {}", out.join(format!("{name}.png")).display())
+    );
     f.harness.get_by_label("Open folder");
     // The second export does not ask and keeps the first file.
     click(&mut f, "Export");

@@ -41,17 +41,24 @@ fn a_long_error_wraps_in_a_card_and_moves_nothing() {
     let h = &f.harness;
     let card = h.get_by_label_contains("END-OF-MESSAGE");
     // The whole text is there (nothing elided), on several lines no wider than the card.
-    assert_eq!(card.label().as_deref(), Some(format!("Error: {long}").as_str()));
+    assert_eq!(card.value().as_deref(), Some(format!("Error: {long}").as_str()));
     let rect = card.rect();
     assert!(rect.width() <= CARD_WIDTH, "card text {rect:?} wider than {CARD_WIDTH}");
     assert!(rect.height() > 3.0 * 12.0, "text {rect:?} did not wrap");
-    assert!(rect.right() <= 1280.0 && rect.bottom() <= 800.0, "card {rect:?} leaves the window");
+    assert!(
+        rect.right() <= 1280.0 && rect.bottom() <= 800.0,
+        "card {rect:?} leaves the window"
+    );
     // Copy puts the whole message on the clipboard.
     h.get_by_label("Copy").click();
     f.harness.step();
-    let copied = f.harness.output().platform_output.commands.iter().any(
-        |c| matches!(c, egui::OutputCommand::CopyText(t) if *t == format!("Error: {long}")),
-    );
+    let copied = f
+        .harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .any(|c| matches!(c, egui::OutputCommand::CopyText(t) if *t == format!("Error: {long}")));
     assert!(copied, "Copy did not copy the message");
     f.harness.run();
     // Escape closes it and the views are where they were.
@@ -87,8 +94,18 @@ fn each_card_has_its_own_dismiss_and_a_saved_file_offers_its_folder() {
         .expect("a Dismiss button under the second card");
     dismiss.click();
     f.harness.run();
-    let texts: Vec<_> = f.harness.state().session.messages.iter().map(|m| m.text.clone()).collect();
-    assert_eq!(texts, ["first problem".to_string(), format!("saved {}", saved.display())]);
+    let texts: Vec<_> = f
+        .harness
+        .state()
+        .session
+        .messages
+        .iter()
+        .map(|m| m.text.clone())
+        .collect();
+    assert_eq!(
+        texts,
+        ["first problem".to_string(), format!("saved {}", saved.display())]
+    );
     f.harness.get_by_label("Dismiss all").click();
     f.harness.run();
     assert!(f.harness.state().session.messages.is_empty());
@@ -121,7 +138,7 @@ fn a_path_typed_in_the_file_menu_opens() {
     f.harness.run();
     assert_eq!(f.harness.state().view.path_text, model.display().to_string());
     // Typing does not step through the samples (the arrow keys belong to the field).
-    f.harness.get_by_label("path to open").key_press(egui::Key::ArrowLeft);
+    f.harness.key_press(egui::Key::ArrowLeft);
     f.harness.run();
     f.harness.get_by_label("as model").click();
     f.harness.run();
@@ -146,9 +163,11 @@ fn enter_in_the_path_field_opens_samples_with_their_labels() {
     f.harness.run();
     f.harness.get_by_label("path to open").click();
     f.harness.run();
-    f.harness.get_by_label("path to open").type_text(&images.display().to_string());
+    f.harness
+        .get_by_label("path to open")
+        .type_text(&images.display().to_string());
     f.harness.run();
-    f.harness.get_by_label("path to open").key_press(egui::Key::Enter);
+    f.harness.key_press(egui::Key::Enter);
     f.harness.run();
     let h = &f.harness;
     assert_eq!(h.state().session.data_path.as_deref(), Some(images.as_path()));

@@ -17,10 +17,8 @@ impl LrpApp {
     /// Applies the file and message commands.
     pub(super) fn run_file_command(&mut self, command: Command) {
         match command {
-            Command::DismissMessage(index) => {
-                if index < self.session.messages.len() {
-                    self.session.messages.remove(index);
-                }
+            Command::DismissMessage(index) if index < self.session.messages.len() => {
+                self.session.messages.remove(index);
             }
             Command::OpenFolder(folder) => {
                 if let Err(e) = open_folder(&folder) {
@@ -32,7 +30,11 @@ impl LrpApp {
             }
             Command::FileChosen { kind, path } => {
                 self.session.browse = None;
-                let folder = if path.is_dir() { Some(path.as_path()) } else { path.parent() };
+                let folder = if path.is_dir() {
+                    Some(path.as_path())
+                } else {
+                    path.parent()
+                };
                 self.settings.browse_folder = folder.map(Path::to_path_buf);
                 self.file_chosen(kind, path);
             }

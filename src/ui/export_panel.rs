@@ -40,7 +40,10 @@ pub fn export_menu_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.separator();
     let grid = ui.add_enabled(session.compare.is_some(), egui::Button::new("Save comparison grid PNG"));
-    if grid.on_disabled_hover_text("compute the grid on the Compare tab first").clicked() {
+    if grid
+        .on_disabled_hover_text("compute the grid on the Compare tab first")
+        .clicked()
+    {
         commands.push(Command::ExportCompare);
     }
     let faith = session.faith.is_some();

@@ -90,7 +90,7 @@ impl FileBrowser {
         let screen = ctx.content_rect();
         let width = (screen.width() - 40.0).clamp(280.0, 640.0);
         let list_height = (screen.height() - 280.0).clamp(120.0, 360.0);
-        let modal = egui::Modal::new(egui::Id::new("file_browser")).show(ctx, |ui| {
+        let modal = egui::Modal::new(egui::Id::unique("file_browser")).show(ctx, |ui| {
             ui.set_width(width);
             self.contents_ui(ui, list_height)
         });
@@ -104,7 +104,7 @@ impl FileBrowser {
         let mut go = None;
         ui.heading(kind.title());
         ui.horizontal(|ui| {
-            let up = ui.add_enabled(self.folder.parent().is_some(), egui::Button::new("⬆ Up"));
+            let up = ui.add_enabled(self.folder.parent().is_some(), egui::Button::new("Up"));
             if up.on_hover_text("The parent folder").clicked() {
                 go = self.folder.parent().map(Path::to_path_buf);
             }
@@ -138,7 +138,7 @@ impl FileBrowser {
                 for entry in &visible {
                     let selected = self.selected.as_ref() == Some(&entry.path);
                     let text = if entry.is_dir {
-                        format!("📁 {}", entry.name)
+                        format!("{}/", entry.name)
                     } else {
                         format!("{}    {}", entry.name, size_text(entry.size))
                     };
@@ -207,7 +207,11 @@ impl FileBrowser {
             } else {
                 "Open this folder"
             };
-            if ui.button(text).on_hover_text(self.folder.display().to_string()).clicked() {
+            if ui
+                .button(text)
+                .on_hover_text(self.folder.display().to_string())
+                .clicked()
+            {
                 answer = Some(chosen(kind, self.folder.clone()));
             }
         }

@@ -23,7 +23,9 @@ pub fn menu_bar_ui(
         });
         egui::containers::menu::MenuButton::new("Export")
             .config(keep_open())
-            .ui(ui, |ui| commands.extend(super::export_panel::export_menu_ui(ui, settings, session)));
+            .ui(ui, |ui| {
+                commands.extend(super::export_panel::export_menu_ui(ui, settings, session))
+            });
         ui.add_space(16.0);
         ui.label(
             egui::RichText::new("drop a model or sample file on the window to open it")
@@ -119,7 +121,8 @@ fn recent_button(ui: &mut egui::Ui, path: &std::path::Path) -> egui::Response {
         .parent()
         .and_then(|p| p.file_name())
         .map_or(String::new(), |f| format!("  ({})", f.to_string_lossy()));
-    ui.button(format!("{name}{folder}")).on_hover_text(path.display().to_string())
+    ui.button(format!("{name}{folder}"))
+        .on_hover_text(path.display().to_string())
 }
 
 /// Every export with its menu text.

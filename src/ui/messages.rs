@@ -28,13 +28,17 @@ pub fn messages_ui(ctx: &egui::Context, session: &Session) -> Vec<Command> {
     }
     let width = card_width(ctx.content_rect().width());
     let first = messages.len().saturating_sub(MESSAGES_SHOWN);
-    egui::Area::new(egui::Id::new("messages"))
+    egui::Area::new(egui::Id::unique("messages"))
         .anchor(egui::Align2::RIGHT_BOTTOM, [-12.0, -ABOVE_STATUS_BAR])
         .order(egui::Order::Foreground)
         .show(ctx, |ui| {
             ui.set_width(width);
             if first > 0 {
-                ui.label(egui::RichText::new(format!("{first} older message(s) hidden")).small().weak());
+                ui.label(
+                    egui::RichText::new(format!("{first} older message(s) hidden"))
+                        .small()
+                        .weak(),
+                );
             }
             for (index, message) in messages.iter().enumerate().skip(first) {
                 commands.extend(card_ui(ui, index, message, width));
@@ -69,7 +73,11 @@ fn card_ui(ui: &mut egui::Ui, index: usize, message: &Message, width: f32) -> Ve
             ui.set_width(width - 18.0);
             let prefix = if message.is_error { "Error: " } else { "" };
             let text = format!("{prefix}{}", message.text);
-            ui.add(egui::Label::new(egui::RichText::new(&text).color(colour)).wrap().selectable(true));
+            ui.add(
+                egui::Label::new(egui::RichText::new(&text).color(colour))
+                    .wrap()
+                    .selectable(true),
+            );
             ui.horizontal(|ui| {
                 if ui.button("Copy").on_hover_text("Copy the whole message").clicked() {
                     ui.ctx().copy_text(text.clone());
@@ -80,7 +88,11 @@ fn card_ui(ui: &mut egui::Ui, index: usize, message: &Message, width: f32) -> Ve
                         commands.push(Command::OpenFolder(folder.to_path_buf()));
                     }
                 }
-                if ui.button("Dismiss").on_hover_text("Escape dismisses every message").clicked() {
+                if ui
+                    .button("Dismiss")
+                    .on_hover_text("Escape dismisses every message")
+                    .clicked()
+                {
                     commands.push(Command::DismissMessage(index));
                 }
             });
