@@ -298,7 +298,15 @@ fn ctrl_c_leaves_complete_files_and_a_matching_index() {
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     assert!(line.starts_with("preprocessing:"), "{line}");
-    // The handler is installed before that line is printed.
+    // The handler is installed before that line is printed; interrupt once the first picture is written, so the
+    // signal lands inside the export (before it, the command says "nothing written", checked elsewhere).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let has_png = || {
+        std::fs::read_dir(&out).is_ok_and(|d| d.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".png")))
+    };
+    while !has_png() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

@@ -15,7 +15,7 @@ use lrp_explorer::app::{Command, JobRunner, LrpApp, Settings};
 /// The CSV the window exports for the first 4 fixture digits, `epsilon_plus` against `gradient`, 10 steps.
 fn window_csv(model: &Path, images: &Path, labels: &Path, export_dir: &Path) -> String {
     let settings = Settings {
-        export_dir: export_dir.to_path_buf(),
+        export_folder: Some(export_dir.to_path_buf()),
         faith_samples: 4,
         faith_steps: 10,
         faith_fraction: 0.2,

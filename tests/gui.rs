@@ -87,7 +87,9 @@ fn a_failed_load_shows_the_error_and_keeps_the_model() {
     assert_eq!(h.state().session.model.as_ref().unwrap().name(), "cnn");
     assert_eq!(h.state().session.sample_count(), 8);
     assert_eq!(result(h).target, 7);
-    h.get_by_label("Dismiss").click();
+    // One card per error, each with its own Dismiss; Escape closes them all.
+    assert_eq!(h.get_all_by_label("Dismiss").count(), 2);
+    f.harness.key_press(egui::Key::Escape);
     f.harness.run();
     assert!(f.harness.state().session.last_error().is_none());
 }
@@ -233,14 +235,12 @@ fn misclassified_filter_and_stepping_respect_the_filter() {
 #[test]
 fn exporting_a_png_never_overwrites() {
     let mut f = open_fixture("cnn");
-    f.harness.get_by_label("Export to files").click();
-    f.harness.run();
-    f.harness.get_by_label("Save Heatmap PNG").click();
-    f.harness.run();
-    f.harness.get_by_label("Save Heatmap PNG").click();
-    f.harness.run();
-    f.harness.get_by_label("Save Relevance .npy").click();
-    f.harness.run();
+    for button in ["Save Heatmap PNG", "Save Heatmap PNG", "Save Relevance .npy"] {
+        f.harness.get_by_label("Export").click();
+        f.harness.run();
+        f.harness.get_by_label(button).click();
+        f.harness.run();
+    }
     let name = "cnn_s0_c7_epsilon_plus_heatmap";
     let first = f.dir.path().join(format!("{name}.png"));
     let second = f.dir.path().join(format!("{name} (2).png"));
@@ -261,7 +261,14 @@ fn exporting_a_png_never_overwrites() {
     let npy = common::read_f32(f.dir.path().join("cnn_s0_c7_epsilon_plus_relevance.npy"));
     assert_eq!(npy.shape(), &[28, 28]);
     assert!(max_diff(npy.as_slice().unwrap(), &r.relevance[0]) == 0.0);
-    f.harness.get_by_label_contains("saved ");
+    // Each export ends with a card naming its file.
+    let saved: Vec<_> = f
+        .harness
+        .get_all_by_label_contains("saved ")
+        .filter_map(|n| n.value())
+        .collect();
+    assert_eq!(saved.len(), 3);
+    assert!(saved[1].ends_with(&format!("{name} (2).png")), "{saved:?}");
 }
 
 #[test]

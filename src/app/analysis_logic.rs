@@ -4,12 +4,13 @@
 use std::sync::Arc;
 
 use super::compare::{self, CompareMode, CompareRequest};
+use super::file_kind::PendingExport;
 use super::jobs::{ExportData, Job, JobResult};
 use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp};
 use crate::data::image::mnist_style;
 use crate::eval::{ConditionalRequest, FaithRequest, FlipSettings, GalleryRequest, Progress};
-use crate::heatmap::{export, upscale_nearest};
+use crate::heatmap::upscale_nearest;
 use crate::lrp::{ResolvedMethod, Target};
 
 /// Samples shown in a unit's gallery.
@@ -33,8 +34,9 @@ impl LrpApp {
                 Some(f) => {
                     let data = ExportData::Text(f.to_csv());
                     let name = format!("{}_faithfulness.csv", self.export_stem());
-                    let path = export::unique_path(&self.settings.export_dir.join(name));
-                    self.submit(Job::Export { path, data });
+                    if let Some(path) = self.export_path(PendingExport::FaithfulnessCsv, &name) {
+                        self.submit(Job::Export { path, data });
+                    }
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
@@ -43,8 +45,9 @@ impl LrpApp {
                     let model = self.session.model.as_ref().map_or("model", |m| m.name());
                     let data = ExportData::Plot(f.line_plot(model));
                     let name = format!("{}_faithfulness.png", self.export_stem());
-                    let path = export::unique_path(&self.settings.export_dir.join(name));
-                    self.submit(Job::Export { path, data });
+                    if let Some(path) = self.export_path(PendingExport::FaithfulnessPng, &name) {
+                        self.submit(Job::Export { path, data });
+                    }
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
@@ -213,7 +216,9 @@ impl LrpApp {
         let columns = (tiles.len() as f64).sqrt().ceil() as usize;
         let img = compare::grid_image(&tiles, columns, scale * 2);
         let name = format!("{}_compare.png", self.export_stem());
-        let path = export::unique_path(&self.settings.export_dir.join(name));
+        let Some(path) = self.export_path(PendingExport::Compare, &name) else {
+            return;
+        };
         self.submit(Job::Export {
             path,
             data: ExportData::Image(img),

@@ -280,10 +280,7 @@ impl LrpApp {
                 check.loading = false;
                 self.request_check();
             }
-            CheckCommand::Dialog => self.submit(Job::Dialog {
-                kind: DialogKind::OpenRelevance,
-                suggested_name: String::new(),
-            }),
+            CheckCommand::Dialog => self.ask_for_file(DialogKind::OpenRelevance),
             CheckCommand::Close => self.session.check = Default::default(),
         }
     }

@@ -9,8 +9,15 @@ use crate::lrp::{LayerRule, RuleChoice};
 #[must_use]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    /// Show a native file dialog on a worker.
+    /// Ask for a file: the desktop portal's dialog on a worker, else the in-window browser.
     Dialog(DialogKind),
+    /// The in-window browser's answer.
+    FileChosen {
+        kind: DialogKind,
+        path: PathBuf,
+    },
+    /// The in-window browser was cancelled.
+    CloseBrowser,
     OpenModel(PathBuf),
     OpenData {
         path: PathBuf,
@@ -38,7 +45,12 @@ pub enum Command {
     Export(ExportKind),
     /// Recompute with the current settings (initial relevance changed, …).
     Recompute,
+    /// Dismiss every message (Escape).
     ClearMessages,
+    /// Dismiss the message at this index of `Session::messages`.
+    DismissMessage(usize),
+    /// Show a folder in the desktop's file manager.
+    OpenFolder(PathBuf),
     /// Explain the target rather than this class (`None`: the target alone).
     SetContrast(Option<usize>),
     /// Compute the comparison grid for the current sample and settings.

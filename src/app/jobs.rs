@@ -24,36 +24,7 @@ use crate::heatmap::plot::LinePlot;
 use crate::lrp::{InitRelevance, ResolvedMethod, Target, argmax, explain_resolved};
 use crate::model::{LoadedModel, Model, softmax_rows};
 
-/// Which file a dialog asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DialogKind {
-    OpenModel,
-    OpenData,
-    OpenLabels,
-    /// A relevance map to check (the Check tab).
-    OpenRelevance,
-    /// Save an export of this kind.
-    Save(ExportKind),
-}
-
-/// What to export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportKind {
-    HeatmapPng,
-    SideBySidePng,
-    RelevanceNpy,
-    RelevanceCsv,
-}
-
-impl ExportKind {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportKind::HeatmapPng | ExportKind::SideBySidePng => "png",
-            ExportKind::RelevanceNpy => "npy",
-            ExportKind::RelevanceCsv => "csv",
-        }
-    }
-}
+pub use super::file_kind::{DialogKind, ExportKind};
 
 /// The content of an export, prepared on the UI thread from the current result.
 #[derive(Clone, Debug)]
@@ -113,6 +84,8 @@ pub enum Job {
     Dialog {
         kind: DialogKind,
         suggested_name: String,
+        /// The folder it opens in.
+        folder: Option<PathBuf>,
     },
     /// The comparison grid (one job for every cell).
     Compare(CompareRequest),
@@ -258,9 +231,11 @@ impl JobRunner {
                 | Job::Conditional { .. }
                 | Job::Gallery { .. }
                 | Job::Check(_) => analysis_tx.send(job).is_ok(),
-                Job::Dialog { kind, suggested_name } => {
-                    spawn_dialog(kind, suggested_name, results_tx.clone(), ctx.clone()).is_ok()
-                }
+                Job::Dialog {
+                    kind,
+                    suggested_name,
+                    folder,
+                } => spawn_dialog(kind, suggested_name, folder, results_tx.clone(), ctx.clone()).is_ok(),
                 job => io_tx.send(job).is_ok(),
             },
         }
@@ -313,29 +288,13 @@ fn spawn_worker(name: &str, results: Sender<JobResult>, ctx: egui::Context) -> s
 fn spawn_dialog(
     kind: DialogKind,
     suggested_name: String,
+    folder: Option<PathBuf>,
     results: Sender<JobResult>,
     ctx: egui::Context,
 ) -> std::io::Result<()> {
     std::thread::Builder::new().name("lrp-dialog".into()).spawn(move || {
         let start = Instant::now();
-        let dialog = rfd::FileDialog::new();
-        let path = match kind {
-            DialogKind::OpenModel => dialog
-                .set_title("Open model")
-                .add_filter("models", &["onnx", "txt", "npz", "mat"])
-                .pick_file(),
-            DialogKind::OpenData => dialog.set_title("Open samples").pick_file(),
-            DialogKind::OpenLabels => dialog.set_title("Open labels").pick_file(),
-            DialogKind::OpenRelevance => dialog
-                .set_title("Open a relevance map to check")
-                .add_filter("relevance", &super::check::RELEVANCE_EXTENSIONS)
-                .pick_file(),
-            DialogKind::Save(k) => dialog
-                .set_title("Export")
-                .set_file_name(suggested_name)
-                .add_filter(k.extension(), &[k.extension()])
-                .save_file(),
-        };
+        let path = super::file_kind::ask_portal(kind, &suggested_name, folder.as_deref());
         let duration_ms = start.elapsed().as_secs_f64() * 1e3;
         let _ = results.send(JobResult::DialogClosed {
             kind,

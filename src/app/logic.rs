@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::jobs::{DialogKind, ExplainRequest, ExportData, ExportKind, Job, JobResult};
+use super::file_kind::{MODEL_EXTENSIONS, PendingExport};
+use super::jobs::{ExplainRequest, ExportData, ExportKind, Job, JobResult};
 use super::render::InputMaps;
 use super::rules;
 use super::state::{Predictions, Session, Settings};
@@ -11,28 +12,16 @@ use super::{Command, LrpApp};
 use crate::data::Dataset;
 use crate::data::choose_preprocess;
 use crate::data::preprocess::Preprocess;
-use crate::heatmap::{export, side_by_side, upscale_nearest};
+use crate::heatmap::{side_by_side, upscale_nearest};
 use crate::lrp::{ResolvedMethod, Target};
 use crate::model::LoadedModel;
 use crate::model::Model;
-
-/// A dialog that closes faster than this never showed: no portal or dialog service is running.
-const NO_DIALOG_MS: f64 = 150.0;
-
-/// Extensions opened as models when dropped on the window.
-const MODEL_EXTENSIONS: [&str; 4] = ["onnx", "txt", "npz", "mat"];
 
 impl LrpApp {
     /// Applies one command from the UI.
     pub fn run_command(&mut self, command: Command) {
         match command {
-            Command::Dialog(kind) => {
-                let suggested_name = match kind {
-                    DialogKind::Save(k) => self.export_name(k),
-                    _ => String::new(),
-                };
-                self.submit(Job::Dialog { kind, suggested_name });
-            }
+            Command::Dialog(kind) => self.ask_for_file(kind),
             Command::OpenModel(path) => self.submit(Job::LoadModel(path)),
             Command::OpenData { path, labels } => self.submit(Job::LoadData { path, labels }),
             Command::OpenLabels(labels) => match self.session.data_path.clone() {
@@ -95,11 +84,16 @@ impl LrpApp {
                 self.session.layer = (self.session.layer as i64 + delta).clamp(0, layers) as usize;
             }
             Command::Export(kind) => {
-                let path = export::unique_path(&self.settings.export_dir.join(self.export_name(kind)));
-                self.export_to(kind, path);
+                if let Some(path) = self.export_path(PendingExport::Quick(kind), &self.export_name(kind)) {
+                    self.export_to(kind, path);
+                }
             }
             Command::Recompute => self.request_explain(),
             Command::ClearMessages => self.session.messages.clear(),
+            c @ (Command::DismissMessage(_)
+            | Command::OpenFolder(_)
+            | Command::FileChosen { .. }
+            | Command::CloseBrowser) => self.run_file_command(c),
             other => self.run_analysis_command(other),
         }
     }
@@ -138,39 +132,13 @@ impl LrpApp {
                     }
                 }
             }
-            JobResult::Exported(Ok(path)) => self.session.info(format!("saved {}", path.display())),
+            JobResult::Exported(Ok(path)) => self.session.saved(path),
             JobResult::Exported(Err(e)) => self.session.error(format!("export failed: {e}")),
             JobResult::DialogClosed {
                 kind,
                 path,
                 duration_ms,
-            } => match path {
-                None if duration_ms < NO_DIALOG_MS => self.session.error(
-                    "no file dialog is available on this system (no desktop portal running): \
-                     drag the file onto the window, pass it on the command line, or use the export folder",
-                ),
-                None => {}
-                Some(path) => match kind {
-                    DialogKind::OpenModel => self.run_command(Command::OpenModel(path)),
-                    DialogKind::OpenData => {
-                        let labels = crate::data::labels_next_to(&path);
-                        self.run_command(Command::OpenData { path, labels });
-                    }
-                    DialogKind::OpenLabels => self.run_command(Command::OpenLabels(path)),
-                    DialogKind::OpenRelevance => self.relevance_chosen(path),
-                    DialogKind::Save(k) => {
-                        let fresh = export::unique_path(&path);
-                        if fresh != path {
-                            self.session.info(format!(
-                                "{} exists; saving as {} instead",
-                                path.display(),
-                                fresh.display()
-                            ));
-                        }
-                        self.export_to(k, fresh);
-                    }
-                },
-            },
+            } => self.dialog_closed(kind, path, duration_ms),
             other => self.handle_analysis_result(other),
         }
     }
@@ -352,7 +320,7 @@ impl LrpApp {
     }
 
     /// A file name describing the current result, e.g. `cnn_s12_c7_epsilon_plus_flat_heatmap.png`.
-    fn export_name(&self, kind: ExportKind) -> String {
+    pub(super) fn export_name(&self, kind: ExportKind) -> String {
         let what = match kind {
             ExportKind::HeatmapPng => "heatmap",
             ExportKind::SideBySidePng => "digit_heatmap",
@@ -383,7 +351,7 @@ impl LrpApp {
             .collect()
     }
 
-    fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
+    pub(super) fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
         let maps = self
             .session
             .result

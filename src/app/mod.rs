@@ -4,6 +4,8 @@ mod analysis_logic;
 pub mod check;
 pub mod command;
 pub mod compare;
+pub mod file_kind;
+pub mod files;
 pub mod job_error;
 pub mod jobs;
 pub mod logic;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::compare::CompareResult;
+use super::file_kind::{BrowseRequest, PendingExport};
 use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
 pub use crate::eval::Predictions;
@@ -47,8 +48,10 @@ pub struct Settings {
     pub class_filter: Option<u8>,
     pub misclassified_only: bool,
     pub sample: usize,
-    /// Folder for quick exports.
-    pub export_dir: PathBuf,
+    /// Folder for quick exports; `None` until the first export asks for it.
+    pub export_folder: Option<PathBuf>,
+    /// The folder the in-window file browser last showed.
+    pub browse_folder: Option<PathBuf>,
     /// Pixels per input pixel in exported PNGs.
     pub export_scale: u32,
     pub sort_neurons: bool,
@@ -128,7 +131,8 @@ impl Default for Settings {
             class_filter: None,
             misclassified_only: false,
             sample: 0,
-            export_dir: std::env::current_dir().unwrap_or_default(),
+            export_folder: None,
+            browse_folder: None,
             export_scale: 10,
             sort_neurons: true,
             show_logits: false,
@@ -240,7 +244,12 @@ impl ExplainResult {
 pub struct Message {
     pub text: String,
     pub is_error: bool,
+    /// The file the message is about (a finished export): the window offers to open its folder.
+    pub file: Option<PathBuf>,
 }
+
+/// How many messages the session keeps (older ones are dropped).
+pub const MESSAGES_KEPT: usize = 20;
 
 /// What this run holds: nothing here is persisted.
 #[derive(Default)]
@@ -298,23 +307,34 @@ pub struct Session {
     pub canvas: Option<Vec<f32>>,
     /// The Check tab: the user's relevance file and its diagnosis.
     pub check: super::check::CheckState,
+    /// The in-window file browser, when shown.
+    pub browse: Option<BrowseRequest>,
+    /// Whether a desktop portal answered a file dialog (`None`: not tried yet).
+    pub portal: Option<bool>,
+    /// An export waiting for the export folder to be chosen.
+    pub after_folder: Option<PendingExport>,
 }
 
 impl Session {
     /// Records an error for the window.
     pub fn error(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            is_error: true,
-        });
+        self.push_message(text.into(), true, None);
     }
 
     /// Records an information line for the window.
     pub fn info(&mut self, text: impl Into<String>) {
-        self.messages.push(Message {
-            text: text.into(),
-            is_error: false,
-        });
+        self.push_message(text.into(), false, None);
+    }
+
+    /// Records that `path` was written (the window names it and offers to open its folder).
+    pub fn saved(&mut self, path: PathBuf) {
+        self.push_message(format!("saved {}", path.display()), false, Some(path));
+    }
+
+    fn push_message(&mut self, text: String, is_error: bool, file: Option<PathBuf>) {
+        self.messages.push(Message { text, is_error, file });
+        let extra = self.messages.len().saturating_sub(MESSAGES_KEPT);
+        self.messages.drain(..extra);
     }
 
     /// The last error, if any is shown.

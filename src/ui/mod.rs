@@ -7,10 +7,12 @@ pub mod compare_panel;
 pub mod draw_panel;
 pub mod export_panel;
 pub mod faithfulness_panel;
+pub mod file_browser;
 pub mod heatmap_view;
 pub mod layer_panel;
 pub mod ledger_panel;
 pub mod menu_bar;
+pub mod messages;
 pub mod output_panel;
 pub mod rules_panel;
 pub mod sample_browser;
@@ -46,12 +48,9 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         .show(ui, |ui| {
             egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {
                 commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
-                ui.add_space(8.0);
-                commands.extend(export_panel::export_panel_ui(ui, settings, session, view));
             });
         });
     egui::CentralPanel::default().show(ui, |ui| {
-        commands.extend(messages_ui(ui, session));
         ui.horizontal(|ui| {
             for tab in CentralTab::ALL {
                 ui.selectable_value(&mut settings.tab, tab, tab.title())
@@ -79,7 +78,22 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
                 }
             });
     });
+    commands.extend(file_browser_ui(ui.ctx(), session, view));
+    commands.extend(messages::messages_ui(ui.ctx(), session));
     commands
+}
+
+/// The in-window file browser while the session asks for one (kept across frames, rebuilt for a new request).
+fn file_browser_ui(ctx: &egui::Context, session: &Session, view: &mut ViewCache) -> Option<Command> {
+    let Some(request) = &session.browse else {
+        view.browser = None;
+        return None;
+    };
+    let current = view.browser.as_ref().is_some_and(|b| b.request() == request);
+    if !current {
+        view.browser = Some(file_browser::FileBrowser::new(request.clone()));
+    }
+    view.browser.as_mut().and_then(|b| b.ui(ctx))
 }
 
 /// Digit | heatmap | overlay, the output and the layers, and the conditional heatmap of a chosen unit.
@@ -93,27 +107,6 @@ fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session,
     });
     commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
     arithmetic_view::arithmetic_view_ui(ui, session, view);
-    commands
-}
-
-/// The latest error (red, dismissable) and the rule problem, if any.
-fn messages_ui(ui: &mut egui::Ui, session: &Session) -> Vec<Command> {
-    let mut commands = Vec::new();
-    if let Some(error) = session.last_error() {
-        egui::Frame::new()
-            .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
-            .stroke(egui::Stroke::new(1.0, ui.visuals().error_fg_color))
-            .corner_radius(4.0)
-            .inner_margin(6.0)
-            .show(ui, |ui| {
-                ui.horizontal(|ui| {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("Error: {error}"));
-                    if ui.button("Dismiss").clicked() {
-                        commands.push(Command::ClearMessages);
-                    }
-                });
-            });
-    }
     commands
 }
 

@@ -1,4 +1,4 @@
-//! The status bar: model, input shape, accuracy, time of the last explanation, the latest message.
+//! The status bar: model, input shape, accuracy, time of the last explanation (messages float above it).
 
 use super::theme::ACCENT;
 use crate::app::state::{Session, Settings};
@@ -42,10 +42,6 @@ pub fn status_bar_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) 
         }
         if session.pending > 0 {
             ui.spinner();
-        }
-        if let Some(m) = session.messages.iter().rev().find(|m| !m.is_error) {
-            ui.separator();
-            ui.label(egui::RichText::new(&m.text).weak());
         }
     });
 }

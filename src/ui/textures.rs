@@ -56,8 +56,8 @@ pub struct ViewCache {
     pub preprocess_text: Option<String>,
     /// Text of the "open path" field.
     pub path_text: String,
-    /// Text of the export folder field.
-    pub export_dir_text: Option<String>,
+    /// The in-window file browser while one is shown.
+    pub browser: Option<super::file_browser::FileBrowser>,
     /// The comparison grid's textures and selection.
     pub compare: super::compare_panel::CompareCache,
     /// The conditional heatmap's texture.

@@ -18,7 +18,8 @@ pub fn open_fixture_with(model: &str, export_scale: u32, size: [f32; 2]) -> Fixt
     let dir = tempfile::tempdir().unwrap();
     let (images, labels) = crate::common::write_idx(dir.path());
     let settings = Settings {
-        export_dir: dir.path().to_path_buf(),
+        export_folder: Some(dir.path().to_path_buf()),
+        browse_folder: Some(dir.path().to_path_buf()),
         export_scale,
         ..Settings::default()
     };
