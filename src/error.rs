@@ -13,11 +13,17 @@ pub enum LoadError {
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
-    #[error("{path}: unsupported ONNX op {op_type:?} in node {node:?}; supported ops: {supported}")]
+    #[error(
+        "{path}: unsupported ONNX op {op_type:?} (domain {domain}) in node {node:?}{context}; supported ops: {supported}"
+    )]
     UnsupportedOp {
         path: PathBuf,
         op_type: String,
+        /// `ai.onnx` for the default domain.
+        domain: String,
         node: String,
+        /// Where the node sits, e.g. ` (on a shape computation)`, or empty.
+        context: String,
         supported: String,
     },
     #[error("{path}: invalid model: {source}")]

@@ -125,6 +125,7 @@ impl LrpApp {
                 model,
                 notes: Vec::new(),
                 metadata: Default::default(),
+                import: None,
             },
         );
     }

@@ -297,6 +297,7 @@ pub fn layer_relevance(
             }
         }
         Layer::Relu | Layer::Tanh | Layer::Flatten | Layer::Reshape(_) => reshape(r),
+        Layer::Permute(perm) => crate::model::permute_sample_axes(r, &crate::model::inverse_permutation(perm)),
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
             match model.linear_view(index) {
                 Some(view) => linear_relevance(&view, x, z, r, rule),
@@ -336,6 +337,7 @@ pub fn layer_gradient(model: &Model, index: usize, x: &ArrayD<f32>, g: &ArrayD<f
             .into_owned()
             .into_shape_with_order(IxDyn(&shape))
             .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&shape))),
+        Layer::Permute(perm) => crate::model::permute_sample_axes(g, &crate::model::inverse_permutation(perm)),
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
             match model.linear_view(index) {
                 Some(view) => view.affine.transpose(g, view.weight(), &shape),

@@ -188,6 +188,7 @@ impl Model {
                 .into_owned()
                 .into_shape_with_order(IxDyn(&out_shape))
                 .unwrap_or_else(|_| ArrayD::zeros(IxDyn(&out_shape))),
+            Layer::Permute(perm) => permute_sample_axes(x, perm),
         }
     }
 
@@ -225,4 +226,24 @@ pub fn softmax_rows(logits: &Array2<f32>) -> Array2<f32> {
         row.mapv_inplace(|v| v / sum);
     }
     out
+}
+
+/// `x: [N, ...]` with its per-sample axes permuted (output axis `k + 1` is input axis `perm[k] + 1`), row-major.
+pub(crate) fn permute_sample_axes(x: &ArrayD<f32>, perm: &[usize]) -> ArrayD<f32> {
+    let axes: Vec<usize> = std::iter::once(0).chain(perm.iter().map(|&p| p + 1)).collect();
+    if axes.len() != x.ndim() {
+        return x.clone();
+    }
+    x.view().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned()
+}
+
+/// The inverse of a permutation: `inverse[perm[k]] = k`.
+pub(crate) fn inverse_permutation(perm: &[usize]) -> Vec<usize> {
+    let mut inverse = vec![0; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        if let Some(slot) = inverse.get_mut(p) {
+            *slot = k;
+        }
+    }
+    inverse
 }

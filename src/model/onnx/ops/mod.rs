@@ -13,7 +13,7 @@ use std::path::Path;
 pub(super) use gemm::add_bias;
 
 use super::attr::Attrs;
-use super::convert::Constants;
+use super::constants::Constants;
 use super::proto::NodeProto;
 use super::tensor::Tensor;
 use crate::error::LoadError;
@@ -48,6 +48,7 @@ const OPS: &[(&str, Builder)] = &[
     ("Tanh", activation::tanh),
     ("Flatten", shape::flatten),
     ("Reshape", shape::reshape),
+    ("Transpose", shape::transpose),
     ("Identity", activation::identity),
     ("Dropout", activation::identity),
     ("Softmax", activation::softmax),
@@ -167,11 +168,7 @@ impl NodeCtx<'_> {
 
 /// `"name" (Op)`, or `"<first output>" (Op)` for unnamed nodes.
 pub(super) fn node_label(node: &NodeProto) -> String {
-    let op = node.op_type.as_deref().unwrap_or("?");
-    match node.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name:?} ({op})"),
-        None => format!("{op} producing {:?}", node.output.first().map_or("", String::as_str)),
-    }
+    super::graph::node_label(node)
 }
 
 fn join(values: &[usize]) -> String {
