@@ -64,6 +64,7 @@ impl Sym {
             (_, Sym::Int(0)) => Err(format!("division of {self} by zero")),
             (Sym::Int(a), Sym::Int(b)) => a.checked_div(b).map(Sym::Int).ok_or_else(overflow),
             (Sym::Batch(a), Sym::Int(b)) if a % b == 0 => Ok(batch(a / b)),
+            (Sym::Batch(a), Sym::Batch(b)) if a % b == 0 => Ok(Sym::Int(a / b)),
             _ => Err(format!("dividing {self} by {other} {BATCH_MIX}")),
         }
     }
