@@ -15,7 +15,7 @@ pub struct LoadedModel {
     /// Key/value metadata stored in the file (ONNX `metadata_props`), e.g. the preprocessing spec.
     pub metadata: BTreeMap<String, String>,
     /// For ONNX files: what the import did (producer, input layout, explained output, …).
-    pub import: Option<ImportReport>,
+    pub import: Option<Box<ImportReport>>,
 }
 
 /// Opens `path` by its extension.
@@ -36,7 +36,7 @@ pub fn load_with(path: &Path, options: &ImportOptions) -> Result<LoadedModel, Lo
                 notes: m.report.lines(),
                 model: m.model,
                 metadata: m.metadata,
-                import: Some(m.report),
+                import: Some(Box::new(m.report)),
             })
         }
         "txt" => {

@@ -265,7 +265,10 @@ pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>,
         }
         Layer::Permute(perm) => {
             let mut seen = vec![false; input.len()];
-            let valid = perm.len() == input.len() && perm.iter().all(|&p| p < input.len() && !std::mem::replace(&mut seen[p], true));
+            let valid = perm.len() == input.len()
+                && perm
+                    .iter()
+                    .all(|&p| p < input.len() && !std::mem::replace(&mut seen[p], true));
             if !valid {
                 return Err(format!("{perm:?} is not a permutation of the axes of {input:?}"));
             }

@@ -231,7 +231,11 @@ impl<'a> Chain<'a> {
         let builder = match ops::builder(op_type) {
             Some(b) if domain.is_empty() || domain == "ai.onnx" => b,
             _ => {
-                let context = if passes::feeds_shape(g, index) { " (on a shape computation)" } else { "" };
+                let context = if passes::feeds_shape(g, index) {
+                    " (on a shape computation)"
+                } else {
+                    ""
+                };
                 return Err(passes::unsupported(path, node, context));
             }
         };

@@ -70,5 +70,5 @@ pub fn from_bytes_with(bytes: &[u8], path: &Path, options: &ImportOptions) -> Re
 
 /// The op types the reader understands, comma-separated (also part of [`LoadError::UnsupportedOp`]).
 pub fn supported_ops() -> String {
-    ops::supported()
+    ops::supported().to_string()
 }

@@ -81,7 +81,11 @@ impl ImportReport {
     pub fn lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "producer {}, opset {}",
-            if self.producer.is_empty() { "unknown" } else { &self.producer },
+            if self.producer.is_empty() {
+                "unknown"
+            } else {
+                &self.producer
+            },
             self.opset
         )];
         let mut input = format!("input layout {}", self.input_text());
@@ -93,7 +97,10 @@ impl ImportReport {
             let total: usize = self.folded.values().sum();
             let mut s = format!("folded {total} constant/shape nodes ({})", counts(&self.folded));
             if self.reshapes_to_flatten > 0 {
-                s.push_str(&format!("; {} Reshape to [N,-1] became Flatten", self.reshapes_to_flatten));
+                s.push_str(&format!(
+                    "; {} Reshape to [N,-1] became Flatten",
+                    self.reshapes_to_flatten
+                ));
             }
             lines.push(s);
         }
@@ -126,7 +133,11 @@ impl ImportReport {
             lines.push(format!(
                 "ignored output {:?} ({})",
                 self.ignored_outputs,
-                if self.ignored.is_empty() { "no nodes".to_string() } else { counts(&self.ignored) }
+                if self.ignored.is_empty() {
+                    "no nodes".to_string()
+                } else {
+                    counts(&self.ignored)
+                }
             ));
         }
         lines
@@ -134,11 +145,19 @@ impl ImportReport {
 
     /// The short facts for the window's model line: producer, input layout, explained output.
     pub fn model_line(&self) -> String {
-        let producer = if self.producer.is_empty() { "ONNX" } else { &self.producer };
+        let producer = if self.producer.is_empty() {
+            "ONNX"
+        } else {
+            &self.producer
+        };
         format!("{producer} · input {} · output {}", self.input_text(), self.output)
     }
 
     fn others(&self) -> Vec<&str> {
-        self.outputs.iter().filter(|o| **o != self.output).map(String::as_str).collect()
+        self.outputs
+            .iter()
+            .filter(|o| **o != self.output)
+            .map(String::as_str)
+            .collect()
     }
 }

@@ -62,8 +62,9 @@ pub(super) fn builder(op_type: &str) -> Option<Builder> {
 }
 
 /// Comma-separated names of the supported ops.
-pub(super) fn supported() -> String {
-    OPS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+pub(super) fn supported() -> &'static str {
+    static SUPPORTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SUPPORTED.get_or_init(|| OPS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "))
 }
 
 /// Everything a builder may look at: the node, its constant inputs and the shape of its data input.

@@ -54,9 +54,16 @@ pub(super) fn concat<T: Clone>(parts: &[(Vec<usize>, Vec<T>)], axis: usize) -> R
         return Err(format!("axis {axis} is out of range for rank {}", first.len()));
     }
     for (dims, _) in parts {
-        let same = dims.len() == first.len() && dims.iter().zip(first).enumerate().all(|(k, (a, b))| k == axis || a == b);
+        let same = dims.len() == first.len()
+            && dims
+                .iter()
+                .zip(first)
+                .enumerate()
+                .all(|(k, (a, b))| k == axis || a == b);
         if !same {
-            return Err(format!("cannot concatenate shapes {first:?} and {dims:?} along axis {axis}"));
+            return Err(format!(
+                "cannot concatenate shapes {first:?} and {dims:?} along axis {axis}"
+            ));
         }
     }
     let outer: usize = first[..axis].iter().product();
@@ -146,7 +153,13 @@ fn broadcast_strides(dims: &[usize], out: &[usize]) -> Vec<usize> {
     let own = strides(dims);
     let offset = out.len() - dims.len();
     (0..out.len())
-        .map(|k| if k < offset || dims[k - offset] == 1 { 0 } else { own[k - offset] })
+        .map(|k| {
+            if k < offset || dims[k - offset] == 1 {
+                0
+            } else {
+                own[k - offset]
+            }
+        })
         .collect()
 }
 

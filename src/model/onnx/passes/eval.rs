@@ -93,7 +93,11 @@ impl Known {
         }
     }
 
-    fn map2(self, f: impl Fn(Vec<usize>, Vec<f32>) -> (Vec<usize>, Vec<f32>), g: impl Fn(Vec<usize>, Vec<Sym>) -> (Vec<usize>, Vec<Sym>)) -> Known {
+    fn map2(
+        self,
+        f: impl Fn(Vec<usize>, Vec<f32>) -> (Vec<usize>, Vec<f32>),
+        g: impl Fn(Vec<usize>, Vec<Sym>) -> (Vec<usize>, Vec<Sym>),
+    ) -> Known {
         match self {
             Known::Float { dims, values } => {
                 let (dims, values) = f(dims, values);
@@ -221,10 +225,15 @@ pub(super) fn eval(node: &NodeProto, op: &str, inputs: &[Option<Known>], opset: 
                 .iter()
                 .map(|&d| usize::try_from(d).map_err(|_| format!("negative dimension {d}")))
                 .collect::<Result<Vec<_>, _>>()?;
-            let n = array::count(&dims).filter(|&n| n <= 1 << 24).ok_or("the tensor is too large")?;
+            let n = array::count(&dims)
+                .filter(|&n| n <= 1 << 24)
+                .ok_or("the tensor is too large")?;
             let fill = match attrs.tensor("value")? {
                 Some(t) => Known::from_tensor(tensor::decode(t, std::path::Path::new("."))?),
-                None => Known::Float { dims: vec![1], values: vec![0.0] },
+                None => Known::Float {
+                    dims: vec![1],
+                    values: vec![0.0],
+                },
             };
             Ok(match fill {
                 Known::Float { values, .. } => Known::Float {
@@ -284,7 +293,10 @@ pub(in crate::model::onnx) fn permutation(perm: Option<&[i64]>, rank: usize) -> 
 
 fn unsqueeze_dims(dims: &[usize], axes: &[i64]) -> Result<Vec<usize>, String> {
     let rank = dims.len() + axes.len();
-    let mut axes = axes.iter().map(|&a| array::axis(a, rank)).collect::<Result<Vec<_>, _>>()?;
+    let mut axes = axes
+        .iter()
+        .map(|&a| array::axis(a, rank))
+        .collect::<Result<Vec<_>, _>>()?;
     axes.sort_unstable();
     let mut out = Vec::with_capacity(rank);
     let mut rest = dims.iter();
@@ -302,7 +314,10 @@ fn squeeze_dims(dims: &[usize], axes: Option<&[i64]>) -> Result<Vec<usize>, Stri
     let Some(axes) = axes else {
         return Ok(dims.iter().copied().filter(|&d| d != 1).collect());
     };
-    let axes = axes.iter().map(|&a| array::axis(a, dims.len())).collect::<Result<Vec<_>, _>>()?;
+    let axes = axes
+        .iter()
+        .map(|&a| array::axis(a, dims.len()))
+        .collect::<Result<Vec<_>, _>>()?;
     if let Some(&a) = axes.iter().find(|&&a| dims[a] != 1) {
         return Err(format!("cannot squeeze axis {a} of size {}", dims[a]));
     }
@@ -324,7 +339,10 @@ fn slice_ranges(
 ) -> Result<Vec<(usize, i64, usize)>, String> {
     let mut ranges: Vec<(usize, i64, usize)> = dims.iter().map(|&d| (0, 1, d)).collect();
     let axes: Vec<usize> = match axes {
-        Some(a) => a.iter().map(|&a| array::axis(a, dims.len())).collect::<Result<_, _>>()?,
+        Some(a) => a
+            .iter()
+            .map(|&a| array::axis(a, dims.len()))
+            .collect::<Result<_, _>>()?,
         None => (0..starts.len()).collect(),
     };
     if starts.len() != axes.len() || ends.len() != axes.len() {
@@ -393,7 +411,11 @@ fn cast(x: Known, to: i64) -> Result<Known, String> {
             dims,
             values: values
                 .iter()
-                .map(|v| v.int().map(|v| v as f32).ok_or("a batch-dependent integer cast to float"))
+                .map(|v| {
+                    v.int()
+                        .map(|v| v as f32)
+                        .ok_or("a batch-dependent integer cast to float")
+                })
                 .collect::<Result<_, _>>()?,
         }),
         Known::Int { dims, values } if to == 9 => Ok(Known::Int {
@@ -413,11 +435,16 @@ fn cast(x: Known, to: i64) -> Result<Known, String> {
 fn range(start: &Known, limit: &Known, delta: &Known) -> Result<Known, String> {
     let limit_of = |n: f64| -> Result<usize, String> {
         let n = n.ceil().max(0.0);
-        if n > (1 << 24) as f64 { Err("the range is too long".into()) } else { Ok(n as usize) }
+        if n > (1 << 24) as f64 {
+            Err("the range is too long".into())
+        } else {
+            Ok(n as usize)
+        }
     };
     match (start, limit, delta) {
         (Known::Int { .. }, Known::Int { .. }, Known::Int { .. }) => {
-            let [s, l, d] = [start, limit, delta].map(|v| v.ints("range bound").map(|v| v.first().copied().unwrap_or(0)));
+            let [s, l, d] =
+                [start, limit, delta].map(|v| v.ints("range bound").map(|v| v.first().copied().unwrap_or(0)));
             let (s, l, d) = (s?, l?, d?);
             if d == 0 {
                 return Err("Range with delta 0".into());
@@ -477,9 +504,18 @@ mod tests {
 
     #[test]
     fn slices_and_reshapes_follow_onnx() {
-        assert_eq!(slice_ranges(&[4], &[1], &[i64::MAX], None, None).unwrap(), vec![(1, 1, 3)]);
-        assert_eq!(slice_ranges(&[4], &[-1], &[-5], None, Some(&[-1])).unwrap(), vec![(3, -1, 4)]);
-        assert_eq!(slice_ranges(&[4], &[0], &[-1], Some(&[0]), None).unwrap(), vec![(0, 1, 3)]);
+        assert_eq!(
+            slice_ranges(&[4], &[1], &[i64::MAX], None, None).unwrap(),
+            vec![(1, 1, 3)]
+        );
+        assert_eq!(
+            slice_ranges(&[4], &[-1], &[-5], None, Some(&[-1])).unwrap(),
+            vec![(3, -1, 4)]
+        );
+        assert_eq!(
+            slice_ranges(&[4], &[0], &[-1], Some(&[0]), None).unwrap(),
+            vec![(0, 1, 3)]
+        );
         assert_eq!(reshape_dims(&[2, 3, 4], &[0, -1], false).unwrap(), vec![2, 12]);
         assert!(reshape_dims(&[2, 3, 4], &[-1, -1], false).is_err());
         assert_eq!(unsqueeze_dims(&[], &[0]).unwrap(), vec![1]);

@@ -106,11 +106,12 @@ pub(in crate::model::onnx) fn fold(graph: &mut Graph<'_>) -> Result<(), LoadErro
             .input
             .iter()
             .map(|name| Operand {
-                shape: graph
-                    .shapes
-                    .get(name)
-                    .cloned()
-                    .or_else(|| graph.constants.dims(name).map(|d| d.iter().map(|&v| Sym::Int(v as i64)).collect())),
+                shape: graph.shapes.get(name).cloned().or_else(|| {
+                    graph
+                        .constants
+                        .dims(name)
+                        .map(|d| d.iter().map(|&v| Sym::Int(v as i64)).collect())
+                }),
                 value: folder.known.get(name),
             })
             .collect();
@@ -129,10 +130,15 @@ pub(in crate::model::onnx) fn fold(graph: &mut Graph<'_>) -> Result<(), LoadErro
             match value.to_tensor() {
                 Some(t) => graph.constants.insert(name, t),
                 None => {
-                    let reader = graph.consumers(&name).first().map_or_else(String::new, |&k| node_label(&graph.nodes[k]));
+                    let reader = graph
+                        .consumers(&name)
+                        .first()
+                        .map_or_else(String::new, |&k| node_label(&graph.nodes[k]));
                     return Err(LoadError::format(
                         graph.path,
-                        format!("node {reader}: it reads {name:?}, which depends on the batch size in a way that is not supported (only as the first entry of a Reshape target)"),
+                        format!(
+                            "node {reader}: it reads {name:?}, which depends on the batch size in a way that is not supported (only as the first entry of a Reshape target)"
+                        ),
                     ));
                 }
             }
@@ -165,7 +171,9 @@ impl Folder {
             return Ok(Some(v.clone()));
         }
         match graph.constants.get(name) {
-            Some(t) => t.map(|t| Some(Known::from_tensor(t))).map_err(|e| format!("tensor {name:?}: {e}")),
+            Some(t) => t
+                .map(|t| Some(Known::from_tensor(t)))
+                .map_err(|e| format!("tensor {name:?}: {e}")),
             None => Err(format!("{name:?} is not known at import time")),
         }
     }

@@ -25,7 +25,11 @@ pub(in crate::model::onnx) fn remove(graph: &mut Graph<'_>) {
             && !extra_used
             && match op(node) {
                 "Identity" | "Dropout" => true,
-                "Cast" => Attrs::new(node).int("to").ok().flatten().is_some_and(|t| FLOAT_TYPES.contains(&t)),
+                "Cast" => Attrs::new(node)
+                    .int("to")
+                    .ok()
+                    .flatten()
+                    .is_some_and(|t| FLOAT_TYPES.contains(&t)),
                 "Reshape" | "Flatten" => same_shape(),
                 _ => false,
             };

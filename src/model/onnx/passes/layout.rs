@@ -19,7 +19,18 @@ use crate::model::onnx::tensor::{Tensor, Values};
 
 /// Element-wise ops a transpose can move past unchanged.
 const UNARY: &[&str] = &[
-    "Relu", "Tanh", "Sigmoid", "LeakyRelu", "Elu", "Selu", "Softplus", "Neg", "Abs", "Exp", "Clip", "Identity",
+    "Relu",
+    "Tanh",
+    "Sigmoid",
+    "LeakyRelu",
+    "Elu",
+    "Selu",
+    "Softplus",
+    "Neg",
+    "Abs",
+    "Exp",
+    "Clip",
+    "Identity",
 ];
 
 /// Element-wise ops with a constant operand that a transpose can move past, permuting the constant.
@@ -220,17 +231,30 @@ fn into_weights(graph: &mut Graph<'_>, k: usize) -> Result<bool, LoadError> {
     let [f] = graph.consumers(&y)[..] else { return Ok(false) };
     let flat = graph.nodes[f].output[0].clone();
     let flattens = matches!(op(&graph.nodes[f]), "Flatten" | "Reshape")
-        && graph.shapes.get(&flat).is_some_and(|s| s.len() == 2 && s[0] == Sym::Batch(1));
-    let [m] = graph.consumers(&flat)[..] else { return Ok(false) };
+        && graph
+            .shapes
+            .get(&flat)
+            .is_some_and(|s| s.len() == 2 && s[0] == Sym::Batch(1));
+    let [m] = graph.consumers(&flat)[..] else {
+        return Ok(false);
+    };
     let dense = &graph.nodes[m];
     let gemm = op(dense) == "Gemm";
     if !flattens || !(gemm || op(dense) == "MatMul") || dense.input.first() != Some(&flat) || graph.output == y {
         return Ok(false);
     }
-    let Some(w_name) = dense.input.get(1).cloned() else { return Ok(false) };
-    let Some(Ok(w)) = graph.constants.get(&w_name) else { return Ok(false) };
+    let Some(w_name) = dense.input.get(1).cloned() else {
+        return Ok(false);
+    };
+    let Some(Ok(w)) = graph.constants.get(&w_name) else {
+        return Ok(false);
+    };
     let Ok(values) = w.floats() else { return Ok(false) };
-    let Some(per_sample) = shape[1..].iter().map(|d| d.int().and_then(|v| usize::try_from(v).ok())).collect::<Option<Vec<_>>>() else {
+    let Some(per_sample) = shape[1..]
+        .iter()
+        .map(|d| d.int().and_then(|v| usize::try_from(v).ok()))
+        .collect::<Option<Vec<_>>>()
+    else {
         return Ok(false);
     };
     let p = perm_of(graph, k)?;

@@ -36,19 +36,18 @@ pub(super) fn run(graph: &mut Graph<'_>, outputs: &[ValueInfoProto], wanted: Opt
 }
 
 /// The error for an op that the import cannot handle; `context` says where it sits (e.g. on a shape computation).
-pub(super) fn unsupported(path: &Path, node: &NodeProto, context: &str) -> LoadError {
+pub(super) fn unsupported(path: &Path, node: &NodeProto, context: &'static str) -> LoadError {
     LoadError::UnsupportedOp {
         path: path.to_path_buf(),
-        op_type: op(node).to_string(),
-        domain: match domain(node) {
-            "" => "ai.onnx".to_string(),
-            d => d.to_string(),
+        op_type: match domain(node) {
+            "" => op(node).to_string(),
+            d => format!("{d}.{}", op(node)),
         },
         node: match node.name.as_deref().filter(|n| !n.is_empty()) {
             Some(name) => name.to_string(),
             None => format!("producing {:?}", node.output.first().map_or("", String::as_str)),
         },
-        context: context.to_string(),
+        context,
         supported: super::ops::supported(),
     }
 }

@@ -46,7 +46,11 @@ pub(in crate::model::onnx) fn select(
                     graph.path,
                     format!(
                         "--output {w:?}: the graph has no such tensor; its outputs are {all:?}{}",
-                        if candidates.is_empty() { String::new() } else { format!(" (scores: {candidates:?})") }
+                        if candidates.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (scores: {candidates:?})")
+                        }
                     ),
                 ));
             }
@@ -57,7 +61,9 @@ pub(in crate::model::onnx) fn select(
             [] => {
                 return Err(LoadError::format(
                     graph.path,
-                    format!("none of the graph outputs {all:?} is a float tensor of scores; choose a tensor with --output NAME"),
+                    format!(
+                        "none of the graph outputs {all:?} is a float tensor of scores; choose a tensor with --output NAME"
+                    ),
                 ));
             }
             many => {
@@ -71,8 +77,15 @@ pub(in crate::model::onnx) fn select(
             }
         },
     };
-    graph.report.outputs = if candidates.contains(&chosen) { candidates } else { [candidates, vec![chosen.clone()]].concat() };
-    graph.report.ignored_outputs = all.into_iter().filter(|o| *o != chosen && !graph.report.outputs.contains(o)).collect();
+    graph.report.outputs = if candidates.contains(&chosen) {
+        candidates
+    } else {
+        [candidates, vec![chosen.clone()]].concat()
+    };
+    graph.report.ignored_outputs = all
+        .into_iter()
+        .filter(|o| *o != chosen && !graph.report.outputs.contains(o))
+        .collect();
     graph.output = chosen.clone();
     graph.report.output = chosen;
     prune(graph);
@@ -94,7 +107,7 @@ fn prune(graph: &mut Graph<'_>) {
     graph.nodes.retain(|node| {
         let kept = keep[k];
         k += 1;
-        if !kept && !(op(node) == "Constant" && domain(node).is_empty()) {
+        if !(kept || op(node) == "Constant" && domain(node).is_empty()) {
             let name = match domain(node) {
                 "" => op(node).to_string(),
                 d => format!("{d}.{}", op(node)),

@@ -21,8 +21,8 @@ pub(super) fn infer(node: &NodeProto, op: &str, inputs: &[Operand<'_>]) -> Optio
     let int = |s: &Sym| s.int().and_then(|v| usize::try_from(v).ok());
     match op {
         "Relu" | "Tanh" | "Sigmoid" | "LeakyRelu" | "Elu" | "Selu" | "Softplus" | "Cast" | "Identity" | "Dropout"
-        | "Softmax" | "LogSoftmax" | "BatchNormalization" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Clip"
-        | "Erf" | "HardSigmoid" | "HardSwish" | "Gelu" => Some(x),
+        | "Softmax" | "LogSoftmax" | "BatchNormalization" | "Neg" | "Abs" | "Exp" | "Log" | "Sqrt" | "Clip" | "Erf"
+        | "HardSigmoid" | "HardSwish" | "Gelu" => Some(x),
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Max" | "Min" | "PRelu" => {
             let mut out = x;
             for other in inputs.iter().skip(1) {
@@ -38,7 +38,10 @@ pub(super) fn infer(node: &NodeProto, op: &str, inputs: &[Operand<'_>]) -> Optio
                 (*o, [int(kh)?, int(kw)?])
             } else {
                 let k = attrs.ints("kernel_shape").ok()??;
-                (*c, [usize::try_from(*k.first()?).ok()?, usize::try_from(*k.get(1)?).ok()?])
+                (
+                    *c,
+                    [usize::try_from(*k.first()?).ok()?, usize::try_from(*k.get(1)?).ok()?],
+                )
             };
             let pair = |name: &str| -> Option<[usize; 2]> {
                 match attrs.ints(name).ok()? {
@@ -102,7 +105,11 @@ pub(super) fn infer(node: &NodeProto, op: &str, inputs: &[Operand<'_>]) -> Optio
                 Some(v) => Some(v.ints("axes").ok()?),
                 None => attrs.ints("axes").ok()?.map(<[i64]>::to_vec),
             };
-            let rank = if op == "Unsqueeze" { x.len() + axes.as_ref()?.len() } else { x.len() };
+            let rank = if op == "Unsqueeze" {
+                x.len() + axes.as_ref()?.len()
+            } else {
+                x.len()
+            };
             let norm = |a: i64| usize::try_from(if a < 0 { a + rank as i64 } else { a }).ok();
             let axes: Option<Vec<usize>> = match axes {
                 Some(a) => Some(a.iter().map(|&a| norm(a)).collect::<Option<Vec<_>>>()?),
@@ -112,7 +119,13 @@ pub(super) fn infer(node: &NodeProto, op: &str, inputs: &[Operand<'_>]) -> Optio
                 let axes = axes?;
                 let mut rest = x.iter();
                 (0..rank)
-                    .map(|k| if axes.contains(&k) { Some(Sym::Int(1)) } else { rest.next().copied() })
+                    .map(|k| {
+                        if axes.contains(&k) {
+                            Some(Sym::Int(1))
+                        } else {
+                            rest.next().copied()
+                        }
+                    })
                     .collect()
             } else {
                 Some(
@@ -146,7 +159,13 @@ fn product(dims: &[Sym]) -> Option<Sym> {
 /// Numpy broadcasting of two symbolic shapes (the batch only broadcasts with itself or 1).
 fn broadcast(a: &[Sym], b: &[Sym]) -> Option<Vec<Sym>> {
     let rank = a.len().max(b.len());
-    let pad = |d: &[Sym], k: usize| if k + d.len() < rank { Sym::Int(1) } else { d[k + d.len() - rank] };
+    let pad = |d: &[Sym], k: usize| {
+        if k + d.len() < rank {
+            Sym::Int(1)
+        } else {
+            d[k + d.len() - rank]
+        }
+    };
     (0..rank)
         .map(|k| match (pad(a, k), pad(b, k)) {
             (x, y) if x == y || y == Sym::Int(1) => Some(x),
@@ -190,12 +209,27 @@ mod tests {
     #[test]
     fn reshape_with_a_symbolic_batch() {
         let x = [Batch(1), Int(32), Int(5), Int(5)];
-        assert_eq!(reshape(&x, &[Batch(1), Int(-1)], false).unwrap(), vec![Batch(1), Int(800)]);
-        assert_eq!(reshape(&x, &[Int(-1), Int(800)], false).unwrap(), vec![Batch(1), Int(800)]);
-        assert_eq!(reshape(&x, &[Int(0), Int(-1)], false).unwrap(), vec![Batch(1), Int(800)]);
-        assert_eq!(reshape(&x, &[Int(-1), Int(400)], false).unwrap(), vec![Batch(2), Int(400)]);
+        assert_eq!(
+            reshape(&x, &[Batch(1), Int(-1)], false).unwrap(),
+            vec![Batch(1), Int(800)]
+        );
+        assert_eq!(
+            reshape(&x, &[Int(-1), Int(800)], false).unwrap(),
+            vec![Batch(1), Int(800)]
+        );
+        assert_eq!(
+            reshape(&x, &[Int(0), Int(-1)], false).unwrap(),
+            vec![Batch(1), Int(800)]
+        );
+        assert_eq!(
+            reshape(&x, &[Int(-1), Int(400)], false).unwrap(),
+            vec![Batch(2), Int(400)]
+        );
         assert!(reshape(&x, &[Int(-1), Int(-1)], false).is_none());
         assert!(reshape(&x, &[Int(1), Int(800)], false).is_none());
-        assert_eq!(broadcast(&[Batch(1), Int(3)], &[Int(1), Int(3)]).unwrap(), vec![Batch(1), Int(3)]);
+        assert_eq!(
+            broadcast(&[Batch(1), Int(3)], &[Int(1), Int(3)]).unwrap(),
+            vec![Batch(1), Int(3)]
+        );
     }
 }
