@@ -13,12 +13,15 @@ pub enum LoadError {
     },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
-    #[error("{path}: unsupported ONNX op {op_type:?} in node {node:?}; supported ops: {supported}")]
+    #[error("{path}: unsupported ONNX op {op_type:?} in node {node:?}{context}; supported ops: {supported}")]
     UnsupportedOp {
         path: PathBuf,
+        /// The op, prefixed with its domain unless it is the default one (`ai.onnx.ml.ZipMap`).
         op_type: String,
         node: String,
-        supported: String,
+        /// Where the node sits, e.g. ` (on a shape computation)`, or empty.
+        context: &'static str,
+        supported: &'static str,
     },
     #[error("{path}: invalid model: {source}")]
     Model {

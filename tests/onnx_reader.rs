@@ -189,6 +189,7 @@ fn unsupported_op_names_the_op_node_and_supported_set() {
             node,
             supported,
             path,
+            ..
         } => {
             assert_eq!(op_type, "LeakyRelu");
             assert_eq!(node, "leaky");

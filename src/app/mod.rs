@@ -134,6 +134,7 @@ impl LrpApp {
                 model,
                 notes: Vec::new(),
                 metadata: Default::default(),
+                import: None,
             },
         );
     }

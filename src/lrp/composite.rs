@@ -212,7 +212,9 @@ pub fn check_applicable(kind: LayerKind, rule: &Rule) -> Result<(), String> {
     let max_pool_rule = matches!(rule, Rule::WinnerTakeAll | Rule::WinnerSplit);
     match kind {
         LayerKind::MaxPool2d if !max_pool_rule => Err(format!("max pooling takes wta or wta_split, not {rule}")),
-        LayerKind::Relu | LayerKind::Tanh | LayerKind::Flatten | LayerKind::Reshape if *rule != Rule::Pass => {
+        LayerKind::Relu | LayerKind::Tanh | LayerKind::Flatten | LayerKind::Reshape | LayerKind::Permute
+            if *rule != Rule::Pass =>
+        {
             Err(format!("this layer passes relevance unchanged; {rule} does not apply"))
         }
         k if k != LayerKind::MaxPool2d && max_pool_rule => Err(format!("{rule} only applies to max pooling")),

@@ -327,6 +327,9 @@ pub fn layer_relevance(
         Layer::Relu | Layer::Tanh | Layer::Flatten | Layer::Reshape(_) => {
             reshaped("pass-through relevance", r, x.shape()).map_err(shape_error)
         }
+        Layer::Permute(perm) => {
+            crate::model::permute_sample_axes(r, &crate::model::inverse_permutation(perm)).map_err(shape_error)
+        }
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
             linear_relevance(&model.linear_view_of(index)?, x, z, r, rule).map_err(shape_error)
         }
@@ -367,6 +370,9 @@ pub fn layer_gradient(model: &Model, index: usize, x: &ArrayD<f32>, g: &ArrayD<f
             Ok(out)
         }
         Layer::Flatten | Layer::Reshape(_) => reshaped("reshape gradient", g, x.shape()).map_err(shape_error),
+        Layer::Permute(perm) => {
+            crate::model::permute_sample_axes(g, &crate::model::inverse_permutation(perm)).map_err(shape_error)
+        }
         Layer::Dense(_) | Layer::Conv2d(_) | Layer::AvgPool2d(_) | Layer::SumPool2d(_) => {
             let view = model.linear_view_of(index)?;
             view.affine.transpose(g, view.weight(), x.shape()).map_err(shape_error)

@@ -215,6 +215,7 @@ impl Model {
                 out_shape.extend_from_slice(self.shape_at(index + 1));
                 reshaped("reshape", x, &out_shape).map_err(shape_error)
             }
+            Layer::Permute(perm) => permute_sample_axes(x, perm).map_err(shape_error),
         }
     }
 
@@ -267,4 +268,34 @@ pub fn softmax_rows(logits: &Array2<f32>) -> Array2<f32> {
         row.mapv_inplace(|v| v / sum);
     }
     out
+}
+
+/// `x: [N, ...]` with its per-sample axes permuted (output axis `k + 1` is input axis `perm[k] + 1`), row-major.
+/// A batch whose rank does not match the permutation is a [`ShapeError`].
+pub(crate) fn permute_sample_axes(x: &ArrayD<f32>, perm: &[usize]) -> Result<ArrayD<f32>, crate::error::ShapeError> {
+    let axes: Vec<usize> = std::iter::once(0).chain(perm.iter().map(|&p| p + 1)).collect();
+    let mut seen = vec![false; axes.len()];
+    let valid = axes.len() == x.ndim()
+        && axes
+            .iter()
+            .all(|&a| a < seen.len() && !std::mem::replace(&mut seen[a], true));
+    if !valid {
+        return Err(crate::error::ShapeError {
+            op: "permute",
+            expected: format!("a batch of rank {} for the permutation {perm:?}", axes.len()),
+            got: x.shape().to_vec(),
+        });
+    }
+    Ok(x.view().permuted_axes(IxDyn(&axes)).as_standard_layout().into_owned())
+}
+
+/// The inverse of a permutation: `inverse[perm[k]] = k`.
+pub(crate) fn inverse_permutation(perm: &[usize]) -> Vec<usize> {
+    let mut inverse = vec![0; perm.len()];
+    for (k, &p) in perm.iter().enumerate() {
+        if let Some(slot) = inverse.get_mut(p) {
+            *slot = k;
+        }
+    }
+    inverse
 }

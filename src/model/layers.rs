@@ -59,6 +59,9 @@ pub enum Layer {
     Flatten,
     /// Reshapes a sample (row-major) to the given per-sample shape.
     Reshape(Vec<usize>),
+    /// Permutes the axes of a sample: output axis `k` is input axis `perm[k]` (an ONNX `Transpose` that could not
+    /// be absorbed); relevance goes back to the element it came from.
+    Permute(Vec<usize>),
 }
 
 /// The coarse kind of a layer, used by rule selectors and for display.
@@ -73,6 +76,7 @@ pub enum LayerKind {
     Tanh,
     Flatten,
     Reshape,
+    Permute,
 }
 
 impl LayerKind {
@@ -88,6 +92,7 @@ impl LayerKind {
             LayerKind::Tanh => "Tanh",
             LayerKind::Flatten => "Flatten",
             LayerKind::Reshape => "Reshape",
+            LayerKind::Permute => "Permute",
         }
     }
 
@@ -114,6 +119,7 @@ impl Layer {
             Layer::Tanh => LayerKind::Tanh,
             Layer::Flatten => LayerKind::Flatten,
             Layer::Reshape(_) => LayerKind::Reshape,
+            Layer::Permute(_) => LayerKind::Permute,
         }
     }
 
@@ -155,6 +161,7 @@ impl Layer {
             }
             Layer::MaxPool2d(p) | Layer::AvgPool2d(p) | Layer::SumPool2d(p) => pool(p),
             Layer::Reshape(shape) => format!("to {shape:?}"),
+            Layer::Permute(perm) => format!("axes {perm:?}"),
             Layer::Relu | Layer::Tanh | Layer::Flatten => String::new(),
         }
     }

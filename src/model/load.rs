@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::onnx::{ImportOptions, ImportReport};
 use super::{Activation, Model};
 use crate::error::LoadError;
 
@@ -13,21 +14,29 @@ pub struct LoadedModel {
     pub notes: Vec<String>,
     /// Key/value metadata stored in the file (ONNX `metadata_props`), e.g. the preprocessing spec.
     pub metadata: BTreeMap<String, String>,
+    /// For ONNX files: what the import did (producer, input layout, explained output, …).
+    pub import: Option<Box<ImportReport>>,
 }
 
 /// Opens `path` by its extension.
 pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
+    load_with(path, &ImportOptions::default())
+}
+
+/// Opens `path` by its extension, with the user's choices for ONNX files (which output to explain).
+pub fn load_with(path: &Path, options: &ImportOptions) -> Result<LoadedModel, LoadError> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     match ext.as_str() {
         "onnx" => {
-            let m = super::onnx::read(path)?;
+            let m = super::onnx::read_with(path, options)?;
             Ok(LoadedModel {
-                notes: vec![format!("ONNX opset {}", m.opset)],
+                notes: m.report.lines(),
                 model: m.model,
                 metadata: m.metadata,
+                import: Some(Box::new(m.report)),
             })
         }
         "txt" => {
@@ -36,6 +45,7 @@ pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
                 model: m.model,
                 notes: m.notes,
                 metadata: BTreeMap::new(),
+                import: None,
             })
         }
         "npz" | "mat" => {
@@ -48,6 +58,7 @@ pub fn load(path: &Path) -> Result<LoadedModel, LoadError> {
                 model: m.model,
                 notes: m.notes,
                 metadata: BTreeMap::new(),
+                import: None,
             })
         }
         _ => Err(LoadError::format(

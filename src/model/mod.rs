@@ -14,8 +14,9 @@ pub mod weights_npz;
 
 pub use canonize::{BatchNormParams, merge_batchnorm};
 pub use forward::{DerivedWeights, LinearView, softmax_rows};
+pub(crate) use forward::{inverse_permutation, permute_sample_axes};
 pub use layers::{Conv2d, Dense, Layer, LayerKind, Pool2d};
-pub use load::{LoadedModel, load};
+pub use load::{LoadedModel, load, load_with};
 pub use weights_chain::{Activation, ImportedModel};
 
 use crate::error::ModelError;
@@ -261,6 +262,17 @@ pub(crate) fn output_shape(layer: &Layer, input: &[usize]) -> Result<Vec<usize>,
                 return Err(format!("cannot reshape {input:?} to {shape:?}"));
             }
             Ok(shape.clone())
+        }
+        Layer::Permute(perm) => {
+            let mut seen = vec![false; input.len()];
+            let valid = perm.len() == input.len()
+                && perm
+                    .iter()
+                    .all(|&p| p < input.len() && !std::mem::replace(&mut seen[p], true));
+            if !valid {
+                return Err(format!("{perm:?} is not a permutation of the axes of {input:?}"));
+            }
+            Ok(perm.iter().map(|&p| input[p]).collect())
         }
     }
 }

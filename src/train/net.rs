@@ -214,7 +214,7 @@ impl Net {
                 },
                 Layer::Relu => Op::Relu,
                 Layer::Flatten | Layer::Reshape(_) => Op::Reshape,
-                Layer::AvgPool2d(_) | Layer::SumPool2d(_) | Layer::Tanh => {
+                Layer::AvgPool2d(_) | Layer::SumPool2d(_) | Layer::Tanh | Layer::Permute(_) => {
                     return Err(unsupported(
                         "training supports Dense, Conv2d, MaxPool2d, ReLU and Flatten",
                     ));

@@ -1,99 +1,36 @@
-//! ONNX graph → [`Model`]: walks the nodes as a chain, calls one builder per node and assembles the layers.
+//! ONNX graph → [`Model`]: runs the import passes, then walks the remaining nodes as a chain, calls one builder
+//! per node and assembles the layers.
 //!
-//! Identity and Dropout vanish, BatchNormalization is merged into the layer before it, and a final Softmax or
+//! BatchNormalization and a separate bias `Add` are merged into the layer before them, and a final Softmax or
 //! LogSoftmax becomes the model's [`OutputActivation`], so layer `k` of the model is the `k`-th remaining node.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::OnnxModel;
 use super::attr::Attrs;
+use super::constants::Constants;
+use super::graph::{Graph, GraphInput};
 use super::ops::{self, NodeCtx, Step};
+use super::passes;
 use super::proto::tensor_proto::DataType;
 use super::proto::tensor_shape_proto::dimension::Value as Dim;
 use super::proto::type_proto::Value as TypeValue;
-use super::proto::{GraphProto, ModelProto, NodeProto, TensorProto};
-use super::tensor::{self, Tensor, Values};
+use super::proto::{GraphProto, ModelProto, NodeProto};
+use super::report::{ImportReport, InputLayout};
 use crate::error::LoadError;
 use crate::model::{Layer, Model, OutputActivation, merge_batchnorm, output_shape};
 
-/// Graph constants: initializers and the outputs of `Constant` nodes, decoded when a node asks for them.
-pub(super) struct Constants<'a> {
-    sources: HashMap<&'a str, Source<'a>>,
-    base_dir: PathBuf,
-}
-
-enum Source<'a> {
-    Proto(&'a TensorProto),
-    Value(Tensor),
-    Unsupported(String),
-}
-
-impl<'a> Constants<'a> {
-    fn collect(graph: &'a GraphProto, base_dir: PathBuf) -> Self {
-        let mut sources = HashMap::new();
-        for t in &graph.initializer {
-            sources.insert(t.name.as_deref().unwrap_or(""), Source::Proto(t));
-        }
-        for node in graph.node.iter().filter(|n| n.op_type.as_deref() == Some("Constant")) {
-            if let Some(name) = node.output.first() {
-                sources.insert(name.as_str(), constant_node(node));
-            }
-        }
-        Constants { sources, base_dir }
-    }
-
-    /// Whether `name` is a constant (rather than a value computed from the input).
-    pub fn contains(&self, name: &str) -> bool {
-        self.sources.contains_key(name)
-    }
-
-    /// The decoded constant `name`, or `None` if there is no such constant.
-    pub fn get(&self, name: &str) -> Option<Result<Tensor, String>> {
-        Some(match self.sources.get(name)? {
-            Source::Proto(t) => tensor::decode(t, &self.base_dir),
-            Source::Value(t) => Ok(t.clone()),
-            Source::Unsupported(message) => Err(message.clone()),
-        })
-    }
-}
-
-/// The value of a `Constant` node: its `value` tensor or one of the number / number-list attributes.
-fn constant_node(node: &NodeProto) -> Source<'_> {
-    let attrs = Attrs::new(node);
-    let names = attrs.names();
-    let list = |values: Values, len: usize| {
-        Source::Value(Tensor {
-            dims: vec![len],
-            values,
-        })
-    };
-    let scalar = |values: Values| Source::Value(Tensor { dims: vec![], values });
-    let value = match names.as_slice() {
-        ["value"] => attrs.tensor("value").map(|t| t.map(Source::Proto)),
-        ["value_ints"] => attrs
-            .ints("value_ints")
-            .map(|v| v.map(|v| list(Values::I64(v.to_vec()), v.len()))),
-        ["value_floats"] => attrs
-            .floats("value_floats")
-            .map(|v| v.map(|v| list(Values::F32(v.to_vec()), v.len()))),
-        ["value_int"] => attrs.int("value_int").map(|v| v.map(|v| scalar(Values::I64(vec![v])))),
-        ["value_float"] => attrs
-            .float("value_float")
-            .map(|v| v.map(|v| scalar(Values::F32(vec![v])))),
-        _ => Ok(None),
-    };
-    match value {
-        Ok(Some(source)) => source,
-        Ok(None) => Source::Unsupported(format!(
-            "Constant node with attributes {names:?} is not supported (only a numeric tensor or numbers)"
-        )),
-        Err(message) => Source::Unsupported(format!("Constant node: {message}")),
-    }
+/// Choices the user makes about a file.
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// The graph output (or any tensor) to explain instead of the one chosen automatically.
+    pub output: Option<String>,
 }
 
 /// The model the graph of `proto` describes; `path` names it and locates external data.
-pub(super) fn convert(proto: &ModelProto, path: &Path) -> Result<OnnxModel, LoadError> {
+pub(super) fn convert(proto: &ModelProto, path: &Path, options: &ImportOptions) -> Result<OnnxModel, LoadError> {
     let fail = |message: String| LoadError::format(path, message);
     let opset = proto
         .opset_import
@@ -105,32 +42,21 @@ pub(super) fn convert(proto: &ModelProto, path: &Path) -> Result<OnnxModel, Load
         .graph
         .as_ref()
         .ok_or_else(|| fail("not an ONNX model: it has no graph".into()))?;
-    let base_dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let constants = Constants::collect(graph, base_dir);
-    let input = graph_input(graph, &constants, path)?;
-    let output = match graph.output.as_slice() {
-        [one] => one.name.as_deref().unwrap_or(""),
-        many => {
-            return Err(fail(format!(
-                "the graph has {} outputs; exactly one (the logits or class scores) is supported",
-                many.len()
-            )));
-        }
-    };
-    let nodes: Vec<&NodeProto> = graph
-        .node
+    let mut g = prepare(graph, path, opset)?;
+    g.report.producer = [proto.producer_name.as_deref(), proto.producer_version.as_deref()]
         .iter()
-        .filter(|n| n.op_type.as_deref() != Some("Constant"))
-        .collect();
-    if nodes.is_empty() {
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    passes::run(&mut g, &graph.output, options.output.as_deref())?;
+    if g.nodes.is_empty() {
         return Err(fail("the graph has no nodes".into()));
     }
     let mut wiring = Wiring::default();
-    wiring.produced.insert(input.name);
-    for node in &graph.node {
+    wiring.produced.insert(g.input.name.as_str());
+    for node in &g.nodes {
         for name in &node.input {
             *wiring.consumers.entry(name.as_str()).or_default() += 1;
         }
@@ -138,24 +64,47 @@ pub(super) fn convert(proto: &ModelProto, path: &Path) -> Result<OnnxModel, Load
     }
     let mut chain = Chain {
         layers: vec![],
-        shape: input.shape.clone(),
+        shape: g.input.shape.clone(),
         output: None,
-        current: input.name,
+        current: g.input.name.as_str(),
+        folded_biases: 0,
     };
-    for node in nodes {
-        chain.push(node, &constants, &wiring, &input, opset, path)?;
+    for (index, node) in g.nodes.iter().enumerate() {
+        chain.push(node, index, &g, &wiring)?;
     }
-    if chain.current != output {
+    if chain.current != g.output {
         return Err(fail(format!(
-            "the graph output {output:?} is not the output of the last node ({:?})",
-            chain.current
+            "the explained output {:?} is not the output of the last node ({:?})",
+            g.output, chain.current
         )));
     }
+    let mut report = g.report;
+    report.folded_biases = chain.folded_biases;
+    report.permutation_layers = chain.layers.iter().filter(|l| matches!(l, Layer::Permute(_))).count();
+    report.final_activation = chain.output.as_ref().map(|(a, _)| match a {
+        OutputActivation::LogSoftmax => "LogSoftmax".to_string(),
+        _ => "Softmax".to_string(),
+    });
+    report.input_layout = match (report.input_layout, g.input.shape.len()) {
+        (InputLayout::Nhwc, _) => InputLayout::Nhwc,
+        (_, 1) => InputLayout::Flat,
+        (_, 2) => InputLayout::Image,
+        _ => InputLayout::Nchw,
+    };
     let name = path
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let (layers, activation) = (chain.layers, chain.output.map_or(OutputActivation::None, |(a, _)| a));
-    let model = Model::new(name, input.shape, layers, activation).map_err(|source| LoadError::Model {
+    let (mut input_shape, mut layers): (Vec<usize>, Vec<Layer>) = (g.input.shape.clone(), chain.layers);
+    // Samples are fed row-major, so leading reshapes of an image without a channel axis or of a channel-last
+    // image are part of reading the input, not layers.
+    if matches!(report.input_layout, InputLayout::Image | InputLayout::Nhwc) {
+        while layers.len() > 1 && matches!(layers[0], Layer::Reshape(_) | Layer::Flatten) {
+            input_shape = output_shape(&layers[0], &input_shape).map_err(fail)?;
+            layers.remove(0);
+        }
+    }
+    let activation = chain.output.map_or(OutputActivation::None, |(a, _)| a);
+    let model = Model::new(name, input_shape, layers, activation).map_err(|source| LoadError::Model {
         path: path.to_path_buf(),
         source,
     })?;
@@ -164,17 +113,42 @@ pub(super) fn convert(proto: &ModelProto, path: &Path) -> Result<OnnxModel, Load
         .iter()
         .map(|e| (e.key.clone().unwrap_or_default(), e.value.clone().unwrap_or_default()))
         .collect();
-    Ok(OnnxModel { model, metadata, opset })
+    Ok(OnnxModel {
+        model,
+        metadata,
+        opset,
+        report,
+    })
+}
+
+/// The graph of a file, ready for the passes: its constants collected and its one data input found.
+pub(super) fn prepare<'a>(graph: &'a GraphProto, path: &'a Path, opset: i64) -> Result<Graph<'a>, LoadError> {
+    let base_dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let constants = Constants::collect(graph, base_dir);
+    let input = graph_input(graph, &constants, path)?;
+    let report = ImportReport {
+        opset,
+        input_shape: input.shape.clone(),
+        fixed_batch: input.batch,
+        ..ImportReport::default()
+    };
+    Ok(Graph {
+        nodes: graph.node.iter().map(Cow::Borrowed).collect(),
+        constants,
+        input,
+        output: String::new(),
+        shapes: HashMap::new(),
+        report,
+        path,
+        opset,
+    })
 }
 
 /// The one graph input that is not an initializer.
-struct GraphInput<'a> {
-    name: &'a str,
-    batch: Option<usize>,
-    shape: Vec<usize>,
-}
-
-fn graph_input<'a>(graph: &'a GraphProto, constants: &Constants<'_>, path: &Path) -> Result<GraphInput<'a>, LoadError> {
+fn graph_input(graph: &GraphProto, constants: &Constants<'_>, path: &Path) -> Result<GraphInput, LoadError> {
     let fail = |message: String| LoadError::format(path, message);
     let inputs: Vec<_> = graph
         .input
@@ -210,6 +184,7 @@ fn graph_input<'a>(graph: &'a GraphProto, constants: &Constants<'_>, path: &Path
         Some(Dim::DimValue(v)) if v > 0 => usize::try_from(v).ok(),
         _ => None,
     };
+    let name = name.to_string();
     let shape = rest
         .iter()
         .enumerate()
@@ -242,18 +217,13 @@ struct Chain<'a> {
     /// A final Softmax/LogSoftmax seen, with its node's label.
     output: Option<(OutputActivation, String)>,
     current: &'a str,
+    /// Separate bias `Add`s merged into the layer before them.
+    folded_biases: usize,
 }
 
 impl<'a> Chain<'a> {
-    fn push(
-        &mut self,
-        node: &'a NodeProto,
-        constants: &Constants<'_>,
-        wiring: &Wiring<'_>,
-        input: &GraphInput<'_>,
-        opset: i64,
-        path: &Path,
-    ) -> Result<(), LoadError> {
+    fn push(&mut self, node: &'a NodeProto, index: usize, g: &Graph<'_>, wiring: &Wiring<'_>) -> Result<(), LoadError> {
+        let path = g.path;
         let label = ops::node_label(node);
         let fail = |message: String| LoadError::format(path, format!("node {label}: {message}"));
         let op_type = node.op_type.as_deref().unwrap_or("");
@@ -261,25 +231,18 @@ impl<'a> Chain<'a> {
         let builder = match ops::builder(op_type) {
             Some(b) if domain.is_empty() || domain == "ai.onnx" => b,
             _ => {
-                return Err(LoadError::UnsupportedOp {
-                    path: path.to_path_buf(),
-                    op_type: if domain.is_empty() {
-                        op_type.to_string()
-                    } else {
-                        format!("{domain}.{op_type}")
-                    },
-                    node: match node.name.as_deref().filter(|n| !n.is_empty()) {
-                        Some(name) => name.to_string(),
-                        None => format!("producing {:?}", node.output.first().map_or("", String::as_str)),
-                    },
-                    supported: ops::supported(),
-                });
+                let context = if passes::feeds_shape(g, index) {
+                    " (on a shape computation)"
+                } else {
+                    ""
+                };
+                return Err(passes::unsupported(path, node, context));
             }
         };
         if let Some(missing) = node
             .input
             .iter()
-            .find(|n| !n.is_empty() && !constants.contains(n) && !wiring.produced.contains(n.as_str()))
+            .find(|n| !n.is_empty() && !g.constants.contains(n) && !wiring.produced.contains(n.as_str()))
         {
             return Err(fail(format!(
                 "its input {missing:?} is not an initializer, a constant or the output of any node"
@@ -289,7 +252,7 @@ impl<'a> Chain<'a> {
             .input
             .iter()
             .enumerate()
-            .filter(|(_, name)| !name.is_empty() && !constants.contains(name))
+            .filter(|(_, name)| !name.is_empty() && !g.constants.contains(name))
             .map(|(k, name)| (k, name.as_str()))
             .collect();
         let (data_input, data_name) = match data.as_slice() {
@@ -325,10 +288,10 @@ impl<'a> Chain<'a> {
             attrs: Attrs::new(node),
             path,
             shape: &self.shape,
-            batch: input.batch,
-            opset,
+            batch: g.input.batch,
+            opset: g.opset,
             data_input,
-            constants,
+            constants: &g.constants,
         };
         let step = builder(&ctx)?;
         if let Some((_, softmax)) = &self.output
@@ -354,7 +317,10 @@ impl<'a> Chain<'a> {
                 }
             },
             Step::AddBias(bias) => match self.layers.last_mut() {
-                Some(layer) => ops::add_bias(layer, &self.shape, &bias).map_err(fail)?,
+                Some(layer) => {
+                    ops::add_bias(layer, &self.shape, &bias).map_err(fail)?;
+                    self.folded_biases += 1;
+                }
                 None => return Err(fail("adding a constant to the graph input is not supported".into())),
             },
             Step::Output(activation) => self.output = Some((activation, label.clone())),

@@ -145,6 +145,7 @@ impl GraphBuilder {
             Layer::Tanh => "Tanh",
             Layer::Flatten => "Flatten",
             Layer::Reshape(_) => "Reshape",
+            Layer::Permute(_) => "Transpose",
             Layer::SumPool2d(_) => {
                 return Err(format!(
                     "layer {index} (SumPool2d) cannot be written to ONNX: no standard ONNX op computes the \
@@ -195,6 +196,10 @@ impl GraphBuilder {
                 a
             }
             Layer::Flatten => vec![int("axis", 1)],
+            Layer::Permute(perm) => {
+                let full: Vec<usize> = std::iter::once(0).chain(perm.iter().map(|&p| p + 1)).collect();
+                vec![ints("perm", &full)]
+            }
             Layer::Reshape(_) => {
                 // 0 copies the batch dimension (allowzero = 0), the rest is the per-sample shape.
                 let shape: Vec<i64> = std::iter::once(0).chain(out_shape.iter().map(|&d| d as i64)).collect();

@@ -13,7 +13,7 @@ use std::path::Path;
 pub(super) use gemm::add_bias;
 
 use super::attr::Attrs;
-use super::convert::Constants;
+use super::constants::Constants;
 use super::proto::NodeProto;
 use super::tensor::Tensor;
 use crate::error::LoadError;
@@ -48,6 +48,7 @@ const OPS: &[(&str, Builder)] = &[
     ("Tanh", activation::tanh),
     ("Flatten", shape::flatten),
     ("Reshape", shape::reshape),
+    ("Transpose", shape::transpose),
     ("Identity", activation::identity),
     ("Dropout", activation::identity),
     ("Softmax", activation::softmax),
@@ -61,8 +62,9 @@ pub(super) fn builder(op_type: &str) -> Option<Builder> {
 }
 
 /// Comma-separated names of the supported ops.
-pub(super) fn supported() -> String {
-    OPS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", ")
+pub(super) fn supported() -> &'static str {
+    static SUPPORTED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SUPPORTED.get_or_init(|| OPS.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "))
 }
 
 /// Everything a builder may look at: the node, its constant inputs and the shape of its data input.
@@ -167,11 +169,7 @@ impl NodeCtx<'_> {
 
 /// `"name" (Op)`, or `"<first output>" (Op)` for unnamed nodes.
 pub(super) fn node_label(node: &NodeProto) -> String {
-    let op = node.op_type.as_deref().unwrap_or("?");
-    match node.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name:?} ({op})"),
-        None => format!("{op} producing {:?}", node.output.first().map_or("", String::as_str)),
-    }
+    super::graph::node_label(node)
 }
 
 fn join(values: &[usize]) -> String {

@@ -1,4 +1,5 @@
-//! `Flatten` (classic exporter) and `Reshape` with a constant shape (dynamo exporter).
+//! `Flatten` (classic exporter), `Reshape` with a constant shape (dynamo exporter) and a `Transpose` that the
+//! layout pass could not absorb (a permutation layer).
 
 use super::{NodeCtx, Step};
 use crate::error::LoadError;
@@ -16,6 +17,26 @@ pub(super) fn flatten(ctx: &NodeCtx<'_>) -> Result<Step, LoadError> {
         )));
     }
     Ok(Step::Layer(Layer::Flatten))
+}
+
+/// A transpose that keeps the batch axis first: a [`Layer::Permute`] of the per-sample axes.
+pub(super) fn transpose(ctx: &NodeCtx<'_>) -> Result<Step, LoadError> {
+    ctx.data_at(0)?;
+    let rank = ctx.shape.len() + 1;
+    let perm = ctx.check(ctx.attrs.ints("perm"))?;
+    let perm: Vec<i64> = perm.map_or_else(|| (0..rank as i64).rev().collect(), <[i64]>::to_vec);
+    if perm.len() != rank || perm.first() != Some(&0) {
+        return Err(ctx.fail(format!(
+            "perm {perm:?} moves the batch axis or does not match the input rank {rank}; only transposes of the \
+             per-sample axes are supported"
+        )));
+    }
+    let per_sample = perm[1..]
+        .iter()
+        .map(|&p| usize::try_from(p - 1).ok().filter(|&p| p < rank - 1))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| ctx.fail(format!("perm {perm:?} is not a permutation of {rank} axes")))?;
+    Ok(Step::Layer(Layer::Permute(per_sample)))
 }
 
 /// Reshape to a constant int64 shape whose first entry keeps the batch: `-1`, `0` (copy) or the static batch size.
