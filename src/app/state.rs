@@ -78,7 +78,7 @@ pub struct Settings {
     pub compare_count: usize,
     /// Faithfulness: the rule compared with the current one (a picker spec).
     pub faith_rule: String,
-    /// Faithfulness: how many samples from the first (1 = the current sample only).
+    /// Faithfulness: how many samples from the first (1 = the current sample only; 100 by default).
     pub faith_samples: usize,
     /// Faithfulness: steps and the fraction removed at the last step.
     pub faith_steps: usize,
@@ -146,7 +146,7 @@ impl Default for Settings {
             compare_across_samples: false,
             compare_count: 8,
             faith_rule: "gradient".into(),
-            faith_samples: 1,
+            faith_samples: 100,
             faith_steps: 20,
             faith_fraction: 0.2,
             brush_radius: 1.2,

@@ -165,3 +165,20 @@ fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule
 fn shape_text(shape: &[usize]) -> String {
     shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×")
 }
+
+/// A layer's rule as the table shows it, numbers in the table's format: `ε 1.00e-6`, `γ 0.2500`, `z+ · no bias`.
+pub fn rule_text(rule: &LayerRule) -> String {
+    let name = rules::rule_name(&rule.rule);
+    let n = super::fmt_num;
+    let mut text = match rule.rule {
+        Rule::Epsilon { epsilon } if epsilon != crate::lrp::LRP0_EPSILON => format!("{name} {}", n(epsilon)),
+        Rule::Gamma { gamma } => format!("{name} {}", n(gamma)),
+        Rule::AlphaBeta { alpha, beta } => format!("α {} β {}", n(alpha), n(beta)),
+        Rule::ZBox { low, high } => format!("{name} [{}, {}]", n(low), n(high)),
+        _ => name.to_string(),
+    };
+    if !rule.bias {
+        text.push_str(" · no bias");
+    }
+    text
+}
