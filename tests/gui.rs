@@ -233,6 +233,8 @@ fn exporting_a_png_never_overwrites() {
     f.harness.run();
     f.harness.get_by_label("Save Heatmap PNG").click();
     f.harness.run();
+    f.harness.get_by_label("Save Relevance .npy").scroll_to_me();
+    f.harness.run();
     f.harness.get_by_label("Save Relevance .npy").click();
     f.harness.run();
     let name = "cnn_s0_c7_epsilon_plus_heatmap";

@@ -10,12 +10,13 @@ use std::path::PathBuf;
 
 use egui::Rect;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use lrp_explorer::app::{Command, JobRunner, LrpApp, Settings};
 use lrp_explorer::data::Dataset;
 use lrp_explorer::ui::MIN_WINDOW_SIZE;
 
 #[path = "common/app_fixture.rs"]
+#[allow(dead_code)]
 mod app_fixture;
 
 fn rect(h: &Harness<'_, LrpApp>, label: &str) -> Rect {
@@ -24,15 +25,22 @@ fn rect(h: &Harness<'_, LrpApp>, label: &str) -> Rect {
 
 /// The right edge of the sample browser's content and the left edge of the Rules panel's content.
 fn side_edges(h: &Harness<'_, LrpApp>) -> (f32, f32) {
-    let left = ["sample index", "preprocessing", "misclassified only", "sample 0", "Samples"]
-        .iter()
-        .map(|l| rect(h, l).right())
-        .fold(0.0, f32::max);
+    let left = [
+        "sample index",
+        "preprocessing",
+        "misclassified only",
+        "sample 0",
+        "Samples",
+    ]
+    .iter()
+    .map(|l| rect(h, l).right())
+    .fold(0.0, f32::max);
     (left, rect(h, "Rules").left())
 }
 
-fn inside(outer: Rect, inner: Rect) -> bool {
-    outer.expand(0.5).contains_rect(inner)
+/// Whether a selectable widget is shown selected (accesskit "toggled").
+fn marked(node: &egui_kittest::Node<'_>) -> bool {
+    node.accesskit_node().toggled() == Some(egui::accesskit::Toggled::True)
 }
 
 /// The views of the Explain tab: the three pictures and the controls and charts under them.
@@ -58,7 +66,6 @@ fn at_1024_by_768_and_the_minimum_size_every_view_is_beside_the_panels() {
         let h = &f.harness;
         let (left, right) = side_edges(h);
         assert!(left < right, "{size:?}: panels {left} {right}");
-        let centre = Rect::from_x_y_ranges(left..=right, 0.0..=size[1]);
         for view in EXPLAIN_VIEWS {
             let r = rect(h, view);
             assert!(
@@ -66,7 +73,6 @@ fn at_1024_by_768_and_the_minimum_size_every_view_is_beside_the_panels() {
                 "{size:?}: {view} at {r:?} is under a side panel ({left}..{right})"
             );
             assert!(r.width() > 10.0, "{size:?}: {view} has no room: {r:?}");
-            let _ = centre;
         }
         // The three pictures side by side, none over another, large enough to read a digit.
         let pictures = ["digit image", "heatmap image", "overlay image"].map(|l| rect(h, l));
@@ -94,7 +100,10 @@ fn at_1024_by_768_the_pictures_are_above_the_status_bar() {
     let status = rect(h, "model mlp");
     for picture in ["digit image", "heatmap image", "overlay image"] {
         let r = rect(h, picture);
-        assert!(r.bottom() < status.top(), "{picture} at {r:?} is below the status bar {status:?}");
+        assert!(
+            r.bottom() < status.top(),
+            "{picture} at {r:?} is below the status bar {status:?}"
+        );
         assert!(r.top() > rect(h, "Explain tab").bottom());
     }
 }
@@ -190,7 +199,10 @@ fn open_many(model: &str, n: usize) -> Harness<'static, LrpApp> {
 #[test]
 fn going_to_a_sample_scrolls_the_browser_to_it_and_marks_it() {
     let mut h = open_many("mlp", 2000);
-    assert!(h.query_by_label("sample 1999").is_none(), "only the first rows are drawn");
+    assert!(
+        h.query_by_label("sample 1999").is_none(),
+        "only the first rows are drawn"
+    );
     h.get_by_label("sample index").set_value_accesskit(1999.0);
     h.run();
     assert_eq!(h.state().settings.sample, 1999);
@@ -201,7 +213,7 @@ fn going_to_a_sample_scrolls_the_browser_to_it_and_marks_it() {
         thumb.top() > top && thumb.bottom() < bottom,
         "#1999 at {thumb:?} is outside the browser's view ({top}..{bottom})"
     );
-    assert!(h.get_by_label("sample 1999").is_selected().unwrap_or(false));
+    assert!(marked(&h.get_by_label("sample 1999")));
     h.get_by_label("Input #1999 (label 9)");
     // Stepping back scrolls along.
     h.get_by_label("sample index").set_value_accesskit(1000.0);
@@ -220,10 +232,13 @@ fn stepping_down_the_layers_keeps_the_selected_row_in_view() {
     }
     assert_eq!(f.harness.state().session.layer, 3);
     let row = f.harness.get_by_label("layer position 3");
-    assert!(row.is_selected().unwrap_or(false));
+    assert!(marked(&row));
     let r = row.rect();
     // The stepper list is at most 150 points high, below its hint line.
-    let hint = rect(&f.harness, "up/down keys or click: relevance at each layer, output first");
+    let hint = rect(
+        &f.harness,
+        "up/down keys or click: relevance at each layer, output first",
+    );
     assert!(
         r.top() >= hint.bottom() - 0.5 && r.bottom() <= hint.bottom() + 160.0,
         "row at {r:?}, list from {}",
@@ -238,6 +253,8 @@ fn clicking_a_neuron_bar_brings_its_conditional_heatmap_and_gallery_into_view() 
     let m = common::npz_model("mlp");
     let position = m.layers().len() - 1;
     f.harness.state_mut().run_command(Command::SelectLayer(position));
+    f.harness.run();
+    f.harness.get_by_label("relevance bars").scroll_to_me();
     f.harness.run();
     let bars = f.harness.get_by_label("relevance bars").rect();
     let pos = egui::pos2(bars.left() + 0.5 / 100.0 * bars.width() + 1.0, bars.center().y);

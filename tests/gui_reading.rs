@@ -1,6 +1,6 @@
 //! What the views say, driven through egui_kittest with inline jobs: a drawn digit has no label, a class is never
 //! contrasted with itself, thumbnail captions explain themselves, the difference map has a colour bar, the grid's
-//! rows stay even, and the ledger writes numbers as the table does and says where z⁺'s relevance goes.
+//! rows stay even, and the ledger writes numbers as the table does and says where z+'s relevance goes.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -12,6 +12,7 @@ use lrp_explorer::ui::fmt_num;
 use lrp_explorer::ui::sample_browser::caption;
 
 #[path = "common/app_fixture.rs"]
+#[allow(dead_code)]
 mod app_fixture;
 
 use app_fixture::{Fixture, result};
@@ -47,8 +48,7 @@ fn a_drawn_digit_has_no_label_and_every_view_says_it_is_drawn() {
     assert!(h.query_by_label("wrong").is_none() && h.query_by_label("correct").is_none());
     f.harness.state_mut().settings.tab = CentralTab::Ledger;
     f.harness.run();
-    f.harness
-        .get_by_label_contains("the drawn digit (no label), class");
+    f.harness.get_by_label_contains("the drawn digit (no label), class");
     // Back to the samples: #0 with its label again.
     f.harness.state_mut().run_command(Command::StopDrawing);
     f.harness.state_mut().settings.tab = CentralTab::Explain;
@@ -67,7 +67,10 @@ fn the_explained_class_is_never_offered_as_its_own_contrast() {
     for c in (0..10).filter(|&c| c != 7) {
         f.harness.get_by_label(&format!("class {c}"));
     }
-    assert!(f.harness.query_by_label("class 7").is_none(), "class 7 offered against itself");
+    assert!(
+        f.harness.query_by_label("class 7").is_none(),
+        "class 7 offered against itself"
+    );
     f.harness.get_by_label("class 2").click();
     f.harness.run();
     assert_eq!(f.harness.state().session.contrast, Some(2));
@@ -89,22 +92,25 @@ fn the_explained_class_is_never_offered_as_its_own_contrast() {
 #[test]
 fn captions_show_the_label_and_a_wrong_prediction_with_a_legend() {
     assert_eq!(caption(Some(7), Some(7)), ("7".to_string(), false));
-    assert_eq!(caption(Some(7), Some(2)), ("7 → 2".to_string(), true));
+    assert_eq!(caption(Some(7), Some(2)), ("7 ≠ 2".to_string(), true));
     assert_eq!(caption(Some(7), None), ("7".to_string(), false));
-    assert_eq!(caption(None, Some(3)), ("→ 3".to_string(), false));
+    assert_eq!(caption(None, Some(3)), ("pred 3".to_string(), false));
     assert_eq!(caption(None, None), ("…".to_string(), false));
     let mut f = open_fixture("cnn");
     f.harness
-        .get_by_label("caption: the label; \"label → prediction\" in red where the model is wrong");
+        .get_by_label("caption: the label; \"label ≠ prediction\" in red where the model is wrong");
     // Every fixture digit is right: the captions are the labels 7 2 1 0 4 1 4 9.
     assert_eq!(f.harness.get_all_by_label("4").count(), 2);
     assert!(f.harness.query_by_label_contains("/").is_none());
-    // A wrong prediction of sample 3 (a 0) shows as "0 → 6".
+    // A wrong prediction of sample 3 (a 0) shows as "0 ≠ 6".
     let mut p = f.harness.state().session.predictions.clone().unwrap();
     p.classes[3] = 6;
-    f.harness.state_mut().session.predictions = Some(Predictions { accuracy: Some(7.0 / 8.0), ..p });
+    f.harness.state_mut().session.predictions = Some(Predictions {
+        accuracy: Some(7.0 / 8.0),
+        ..p
+    });
     f.harness.run();
-    f.harness.get_by_label("0 → 6");
+    f.harness.get_by_label("0 ≠ 6");
 }
 
 #[test]
@@ -118,7 +124,12 @@ fn the_difference_map_has_a_colour_bar_and_the_grid_rows_are_even() {
     let tops: Vec<f32> = grid
         .cells
         .iter()
-        .map(|c| f.harness.get_by_label(&format!("compare cell {}", c.label)).rect().top())
+        .map(|c| {
+            f.harness
+                .get_by_label(&format!("compare cell {}", c.label))
+                .rect()
+                .top()
+        })
         .collect();
     for a in &tops {
         for b in &tops {
@@ -146,15 +157,16 @@ fn the_ledger_writes_numbers_as_the_table_and_says_where_z_plus_relevance_goes()
     let mut f = open_fixture("cnn");
     f.harness.state_mut().settings.tab = CentralTab::Ledger;
     f.harness.run();
-    // epsilon_plus: ε = 1e-6 on the dense layers, z⁺ on the convolutions.
+    // epsilon_plus: ε = 1e-6 on the dense layers, z+ on the convolutions.
     assert!(!f.harness.get_all_by_label("ε 1.00e-6").collect::<Vec<_>>().is_empty());
     assert!(f.harness.query_by_label_contains("epsilon:").is_none());
     let zplus = f
         .harness
-        .get_all_by_label("z⁺: negatives ignored, b⁺ keeps a share")
+        .get_all_by_label("z+: negatives ignored, b+ keeps a share")
         .count();
     assert_eq!(zplus, 2, "one note per convolution");
-    f.harness.get_by_label_contains("sample #0 (label 7), class 7, rules epsilon_plus");
+    f.harness
+        .get_by_label_contains("sample #0 (label 7), class 7, rules epsilon_plus");
 }
 
 #[test]

@@ -79,9 +79,15 @@ pub fn draw_panel_ui(
         {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new("As the model sees it").strong());
-                super::framed_image(ui, egui::Image::new(&tex.digit).fit_to_exact_size(Vec2::splat(side / 2.0)));
+                super::framed_image(
+                    ui,
+                    egui::Image::new(&tex.digit).fit_to_exact_size(Vec2::splat(side / 2.0)),
+                );
                 ui.label(egui::RichText::new("Relevance").strong());
-                super::framed_image(ui, egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side / 2.0)));
+                super::framed_image(
+                    ui,
+                    egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side / 2.0)),
+                );
             });
         }
     });

@@ -24,7 +24,9 @@ pub fn export_panel_ui(
             ui.horizontal(|ui| {
                 ui.label("Folder");
                 let r = ui
-                    .add(egui::TextEdit::singleline(text).desired_width(240.0))
+                    .add(
+                        egui::TextEdit::singleline(text).desired_width((ui.available_width() - 8.0).clamp(80.0, 240.0)),
+                    )
                     .accessible_name("export folder");
                 if r.changed() {
                     settings.export_dir = PathBuf::from(text.trim());

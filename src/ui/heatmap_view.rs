@@ -44,7 +44,7 @@ pub fn heatmap_view_ui(
         },
         match result.and_then(|r| r.contrast) {
             Some(against) if against != class => format!("Relevance for class {class} rather than {against}"),
-            None => format!("Relevance for class {class}"),
+            _ => format!("Relevance for class {class}"),
         },
         "Overlay".to_string(),
     ];
@@ -106,21 +106,30 @@ pub fn heatmap_view_ui(
             )
         }
     };
-    ui.label(egui::RichText::new(readout).monospace());
+    // One line whatever is hovered: a readout that wraps differently would move everything below it.
+    ui.add(egui::Label::new(egui::RichText::new(readout).monospace()).truncate());
     commands
 }
 
+/// Width of the display options on one line; narrower views put the overlay slider on a second line.
+const ONE_LINE_OPTIONS: f32 = 640.0;
+
+/// Colormap, scale and overlay opacity: every control keeps its width whatever is chosen, and the rows depend only
+/// on the view's width, so nothing shifts when an option changes.
 fn display_options_ui(ui: &mut egui::Ui, settings: &mut Settings) {
-    ui.horizontal_wrapped(|ui| {
-        // Fixed widths: changing the colormap or the scale must not shift the row.
-        egui::ComboBox::from_label("Colormap")
-            .width(180.0)
+    let one_line = ui.available_width() >= ONE_LINE_OPTIONS;
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("colormap")
+            .width(150.0)
             .selected_text(settings.colormap.name())
             .show_ui(ui, |ui| {
                 for c in Colormap::ALL {
                     ui.selectable_value(&mut settings.colormap, c, c.name());
                 }
-            });
+            })
+            .response
+            .accessible_name("Colormap")
+            .on_hover_text("colormap of the heatmaps");
         ui.separator();
         ui.label("Scale:");
         ui.radio_value(&mut settings.normalization, Normalization::PerImage, "per image");
@@ -134,11 +143,21 @@ fn display_options_ui(ui: &mut egui::Ui, settings: &mut Settings) {
         )
         .accessible_name("shared scale")
         .on_hover_text("|relevance| mapped to the ends of the colormap, for every image (shared scale)");
-        ui.separator();
-        ui.add(egui::Slider::new(&mut settings.overlay_opacity, 0.0..=1.0).text("overlay"))
-            .accessible_name("overlay opacity");
+        if one_line {
+            ui.separator();
+            overlay_slider_ui(ui, settings);
+        }
     });
+    if !one_line {
+        ui.horizontal(|ui| overlay_slider_ui(ui, settings));
+    }
     ui.add_space(4.0);
+}
+
+fn overlay_slider_ui(ui: &mut egui::Ui, settings: &mut Settings) {
+    ui.spacing_mut().slider_width = 90.0;
+    ui.add(egui::Slider::new(&mut settings.overlay_opacity, 0.0..=1.0).text("overlay"))
+        .accessible_name("overlay opacity");
 }
 
 /// A colour bar `width` wide with `−scale`, `0` and `+scale` under it.

@@ -33,7 +33,7 @@ pub fn layer_panel_ui(
     // A position chosen by the keys (or elsewhere) is scrolled into view; the first frame keeps the view still.
     let moved = view.stepper_layer.is_some_and(|l| l != selected);
     view.stepper_layer = Some(selected);
-    egui::ScrollArea::vertical()
+    let stepper = egui::ScrollArea::vertical()
         .id_salt("stepper")
         .max_height(150.0)
         .show(ui, |ui| {
@@ -44,13 +44,17 @@ pub fn layer_panel_ui(
                     .selectable_label(k == selected, text)
                     .accessible_name(format!("layer position {k}"));
                 if k == selected && moved {
-                    r.scroll_to_me(None);
+                    r.scroll_to_me_animation(None, egui::style::ScrollAnimation::none());
                 }
                 if r.clicked() {
                     commands.push(Command::SelectLayer(k));
                 }
             }
         });
+    // The stepper's own scrolling stops there: bring the list itself into the view around it too.
+    if moved {
+        ui.scroll_to_rect_animation(stepper.inner_rect, None, egui::style::ScrollAnimation::none());
+    }
     ui.separator();
     let output_total = result.totals.last().copied().unwrap_or(0.0);
     let total = result.totals.get(selected).copied().unwrap_or(0.0);

@@ -20,15 +20,15 @@ pub fn warning_text(w: &Warning) -> String {
 pub fn leak_explanation(rule: &LayerRule) -> Option<(&'static str, &'static str)> {
     match rule.rule {
         Rule::ZPlus => Some((
-            "z⁺: negatives ignored, b⁺ keeps a share",
-            "z⁺ keeps only the positive contributions x⁺w⁺ (+ x⁻w⁻) and the positive bias b⁺: the share of b⁺ stays \
+            "z+: negatives ignored, b+ keeps a share",
+            "z+ keeps only the positive contributions x+·w+ (and x−·w−) and the positive bias b+: the share of b+ stays \
              in the bias, and a neuron with no positive contribution passes nothing on. So the layer's sum changes \
              although no ε is used; the two parts are not separated here.",
         )),
         Rule::AlphaBeta { .. } => Some((
             "αβ: bias parts and one-sided neurons",
             "αβ splits each neuron into its positive (×α) and negative (×β) contributions, each with its part of the \
-             bias: b⁺ and b⁻ keep their shares, and a neuron with no contribution of one sign passes nothing on that \
+             bias: b+ and b− keep their shares, and a neuron with no contribution of one sign passes nothing on that \
              side. So the layer's sum changes; the parts are not separated here.",
         )),
         Rule::Gamma { .. } => Some((
@@ -82,19 +82,29 @@ pub fn ledger_panel_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session
     }
     // Wider than a narrow window: the table scrolls sideways instead of running under the side panels.
     egui::ScrollArea::horizontal().id_salt("ledger_scroll").show(ui, |ui| {
-    egui::Grid::new("ledger_grid")
-        .striped(true)
-        .spacing([14.0, 4.0])
-        .show(ui, |ui| {
-            for h in ["layer", "rule", "out", "in", "leak", "bias", "stabiliser", "warnings", "where the leak goes"] {
-                ui.label(egui::RichText::new(h).strong());
-            }
-            ui.end_row();
-            for row in &result.ledger {
-                row_ui(ui, model, session, row);
+        egui::Grid::new("ledger_grid")
+            .striped(true)
+            .spacing([14.0, 4.0])
+            .show(ui, |ui| {
+                for h in [
+                    "layer",
+                    "rule",
+                    "out",
+                    "in",
+                    "leak",
+                    "bias",
+                    "stabiliser",
+                    "warnings",
+                    "where the leak goes",
+                ] {
+                    ui.label(egui::RichText::new(h).strong());
+                }
                 ui.end_row();
-            }
-        });
+                for row in &result.ledger {
+                    row_ui(ui, model, session, row);
+                    ui.end_row();
+                }
+            });
     });
 }
 
@@ -112,11 +122,12 @@ fn row_ui(ui: &mut egui::Ui, model: &crate::model::Model, session: &Session, row
     } else {
         unsplit
     });
-    ui.label(part(row.stabilizer)).on_hover_text(if row.stabilizer.is_some() {
-        "relevance absorbed by the stabiliser (ε)"
-    } else {
-        unsplit
-    });
+    ui.label(part(row.stabilizer))
+        .on_hover_text(if row.stabilizer.is_some() {
+            "relevance absorbed by the stabiliser (ε)"
+        } else {
+            unsplit
+        });
     if row.warnings.is_empty() {
         ui.weak("—");
     } else {
@@ -124,11 +135,15 @@ fn row_ui(ui: &mut egui::Ui, model: &crate::model::Model, session: &Session, row
         ui.colored_label(ui.visuals().error_fg_color, format!("warning: {text}"));
     }
     let note = match (row.bias, rule.and_then(leak_explanation)) {
-        (Some(_), _) => Some(("bias + stabiliser", "the leak is the bias part plus the stabiliser part")),
+        (Some(_), _) => Some((
+            "bias + stabiliser",
+            "the leak is the bias part plus the stabiliser part",
+        )),
         (None, Some(e)) => Some(e),
-        (None, None) if row.leak().abs() > 1e-4 * row.relevance_out.abs().max(1e-12) => {
-            Some(("stabiliser and rounding", "only the small stabiliser of the denominators and float rounding"))
-        }
+        (None, None) if row.leak().abs() > 1e-4 * row.relevance_out.abs().max(1e-12) => Some((
+            "stabiliser and rounding",
+            "only the small stabiliser of the denominators and float rounding",
+        )),
         (None, None) => None,
     };
     match note {

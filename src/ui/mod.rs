@@ -34,10 +34,10 @@ const RULES_MIN_WIDTH: f32 = 230.0;
 const TWO_COLUMNS_WIDTH: f32 = 600.0;
 
 /// First widths of the sample browser and the Rules panel for a window `full` points wide: 196 and 350 at
-/// 1280, narrower below so that the views keep their room.
+/// 1280, 157 and 307 at 1024, so that the views keep their room.
 pub fn side_panel_widths(full: f32) -> (f32, f32) {
     let left = (full * 0.153).clamp(SIDE_MIN_WIDTH, 196.0);
-    let right = (full * 0.273).clamp(RULES_MIN_WIDTH, 350.0);
+    let right = (full * 0.3).clamp(RULES_MIN_WIDTH, 350.0);
     (left, right)
 }
 

@@ -51,13 +51,15 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.label(egui::RichText::new("Per layer").strong());
     let bounds = session.preprocess.box_bounds();
-    ui.spacing_mut().slider_width = 64.0;
+    // The sliders take what the panel leaves beside the layer names and pickers, so that the table (its ε and γ
+    // included) fits the panel as the user sizes it.
+    ui.spacing_mut().slider_width = (ui.available_width() - 240.0).clamp(30.0, 120.0);
     egui::Grid::new("layer_rules")
         .striped(true)
         .num_columns(3)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            for h in ["Layer · output shape", "Rule", "Parameters"] {
+            for h in ["Layer · shape", "Rule", "Parameters"] {
                 ui.label(egui::RichText::new(h).small().strong());
             }
             ui.end_row();

@@ -10,7 +10,8 @@ use crate::app::logic::visible_samples;
 use crate::app::state::{Session, Settings};
 
 const THUMB: f32 = 42.0;
-const CELL: Vec2 = Vec2::new(58.0, 68.0);
+/// One thumbnail with its caption (42 + frame 11 + spacing 6 + caption 14, so that rows are exactly this high).
+const CELL: Vec2 = Vec2::new(62.0, 74.0);
 
 /// Filters, index jump and the thumbnail grid (only visible rows are drawn).
 pub fn sample_browser_ui(
@@ -69,11 +70,12 @@ pub fn sample_browser_ui(
     }
     let visible = visible_samples(settings, session);
     let current = visible.binary_search(&settings.sample).ok();
-    let shown = match current {
-        Some(_) => format!("{} shown", visible.len()),
-        None => format!("{} shown (#{} hidden)", visible.len(), settings.sample),
-    };
-    ui.label(RichText::new(shown).small());
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(format!("{} shown", visible.len())).small());
+        if current.is_none() {
+            ui.label(RichText::new(format!("(#{} hidden)", settings.sample)).small().weak());
+        }
+    });
     ui.label(RichText::new(caption_legend(data.labels.is_some())).small().weak());
     ui.separator();
     // The scroll bar's room is always kept, so that a filter that removes it does not re-wrap the grid.
@@ -90,7 +92,10 @@ pub fn sample_browser_ui(
         if let Some(pos) = current {
             let row = (pos / columns) as f32;
             let height = ui.available_height();
-            area = area.vertical_scroll_offset((row * row_height - (height - row_height) / 2.0).max(0.0));
+            // Never past the end (show_rows' content is rows × row height minus one spacing), or it springs back.
+            let last = (rows as f32 * row_height - ui.spacing().item_spacing.y - height - 1.0).max(0.0);
+            let centred = row * row_height - (height - row_height) / 2.0;
+            area = area.vertical_scroll_offset(centred.clamp(0.0, last));
         }
         view.browser_sample = Some(settings.sample);
     }
@@ -113,18 +118,18 @@ pub fn sample_browser_ui(
 /// What a thumbnail's caption means.
 fn caption_legend(has_labels: bool) -> &'static str {
     if has_labels {
-        "caption: the label; \"label → prediction\" in red where the model is wrong"
+        "caption: the label; \"label ≠ prediction\" in red where the model is wrong"
     } else {
         "caption: the model's prediction (the samples have no labels)"
     }
 }
 
-/// A thumbnail's caption and whether it marks a mistake: `7`, `7 → 2` (wrong), `→ 2` (no label), `…` (pending).
+/// A thumbnail's caption and whether it marks a mistake: `7`, `7 ≠ 2` (wrong), `pred 2` (no label), `…` (pending).
 pub fn caption(label: Option<u8>, predicted: Option<u8>) -> (String, bool) {
     match (label, predicted) {
-        (Some(l), Some(p)) if l != p => (format!("{l} → {p}"), true),
+        (Some(l), Some(p)) if l != p => (format!("{l} ≠ {p}"), true),
         (Some(l), _) => (l.to_string(), false),
-        (None, Some(p)) => (format!("→ {p}"), false),
+        (None, Some(p)) => (format!("pred {p}"), false),
         (None, None) => ("…".to_string(), false),
     }
 }
@@ -145,12 +150,17 @@ fn thumbnail_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view:
         .allocate_ui(CELL, |ui| {
             ui.vertical_centered(|ui| {
                 let image = egui::Image::new(&texture).fit_to_exact_size(Vec2::splat(THUMB));
-                let mut button = egui::Button::image(image).selected(selected);
-                if selected {
-                    button = button.stroke(egui::Stroke::new(2.5, ACCENT));
+                // Every frame is as wide as the current one's, so that marking a sample moves nothing.
+                let frame = if selected {
+                    ACCENT
                 } else if wrong {
-                    button = button.stroke(egui::Stroke::new(1.5, MISTAKE));
-                }
+                    MISTAKE
+                } else {
+                    Color32::TRANSPARENT
+                };
+                let button = egui::Button::image(image)
+                    .selected(selected)
+                    .stroke(egui::Stroke::new(2.5, frame));
                 let r = ui.add(button).accessible_name(format!("sample {i}"));
                 ui.label(caption);
                 r

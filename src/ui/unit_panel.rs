@@ -72,7 +72,7 @@ pub fn unit_view_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, v
     let shown = ui.scope(|ui| unit_contents_ui(ui, settings, session, view, (position, unit), model));
     commands.extend(shown.inner);
     if view.scroll_to_unit == session.unit {
-        ui.scroll_to_rect(shown.response.rect, None);
+        ui.scroll_to_rect_animation(shown.response.rect, None, egui::style::ScrollAnimation::none());
         if session.gallery_progress.is_none() {
             view.scroll_to_unit = None;
         }
