@@ -70,9 +70,9 @@ fn batched(c: &mut Criterion) {
 }
 
 /// The window's comparison grid as the window computes it (`app::compare`): every configuration of
-/// `GRID_SPECS` (presets, single rules, gradient baselines) on one sample.
+/// `lrp::grid_entries` (single rules, presets, gradient baselines) on one sample.
 fn comparison_grid(c: &mut Criterion) {
-    use lrp_explorer::app::compare::{CompareMode, CompareRequest, GRID_SPECS, cells_for, run_compare};
+    use lrp_explorer::app::compare::{CompareMode, CompareRequest, cells_for, run_compare};
     for name in ["mlp", "cnn"] {
         let model = std::sync::Arc::new(common::npz_model(name));
         let x = batch(&common::inputs(name), 1);
@@ -80,12 +80,14 @@ fn comparison_grid(c: &mut Criterion) {
         let req = CompareRequest {
             generation: 0,
             model,
-            cells: cells_for(&CompareMode::Rules, 0, 1, (0.0, 1.0), |_| input.clone()),
+            cells: cells_for(&CompareMode::Rules, 0, 1, |_| input.clone()),
+            input_range: (0.0, 1.0),
             target: Target::Predicted,
             init: InitRelevance::Logit,
         };
         assert!(run_compare(&req).cells.iter().all(|cell| cell.relevance.is_ok()));
-        c.bench_function(&format!("grid{}/{name}", GRID_SPECS.len()), |b| {
+        let cells = lrp_explorer::lrp::grid_entries().count();
+        c.bench_function(&format!("grid{cells}/{name}"), |b| {
             b.iter(|| black_box(run_compare(&req)))
         });
     }

@@ -72,6 +72,13 @@ pub enum LrpError {
     Target { target: usize, classes: usize },
     #[error("invalid rule: {0}")]
     Rule(String),
+    /// A rule that does not fit its layer (bad parameters, or a rule for another kind of layer).
+    #[error("layer {index} ({kind}): {message}")]
+    LayerRule {
+        index: usize,
+        kind: String,
+        message: String,
+    },
     #[error("rule spec {spec:?}: {message}")]
     Spec { spec: String, message: String },
 }

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use lrp_explorer::app::analysis::{GalleryRequest, Progress, run_gallery};
-use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::data::{Preprocess, load_dataset};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain};
 use lrp_explorer::model::Model;
@@ -27,7 +26,7 @@ fn bundled() -> (Arc<Model>, Vec<Vec<f32>>) {
 }
 
 fn request(model: Arc<Model>, inputs: Vec<Vec<f32>>, position: usize, unit: usize) -> GalleryRequest {
-    let method = method_for_choice("epsilon_plus", (0.0, 1.0)).unwrap();
+    let method = "epsilon_plus".parse::<Method>().unwrap();
     let Method::Lrp(c) = &method else { unreachable!() };
     let plan = c.resolve(&model).unwrap();
     GalleryRequest {
@@ -52,7 +51,7 @@ fn conv_position(m: &Model) -> usize {
 
 /// Relevance of `unit` (a channel) at `position` for each sample, one engine call per sample.
 fn direct_totals(m: &Model, inputs: &[Vec<f32>], position: usize, unit: usize) -> Vec<f32> {
-    let method = method_for_choice("epsilon_plus", (0.0, 1.0)).unwrap();
+    let method = "epsilon_plus".parse::<Method>().unwrap();
     let mut shape = vec![1];
     shape.extend_from_slice(m.input_shape());
     inputs
@@ -91,7 +90,7 @@ fn the_gallery_is_the_top_of_the_engines_totals() {
     // A dense neuron: the hidden layer before the last Dense.
     let dense = model.layers().len() - 1;
     let g = run_gallery(&request(model.clone(), inputs[..300].to_vec(), dense, 5)).unwrap();
-    let method = method_for_choice("epsilon_plus", (0.0, 1.0)).unwrap();
+    let method = "epsilon_plus".parse::<Method>().unwrap();
     let (i, t) = g.top[0];
     let mut shape = vec![1];
     shape.extend_from_slice(model.input_shape());

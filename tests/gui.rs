@@ -99,7 +99,7 @@ fn switching_the_rule_by_its_label_recomputes() {
     f.harness.get_by_label("zplus").click();
     f.harness.run();
     let h = &f.harness;
-    assert_eq!(h.state().settings.rule_choice, "zplus");
+    assert_eq!(h.state().settings.rule_choice.to_string(), "zplus");
     let plan = &h.state().session.plan;
     assert_eq!(plan[0].rule, Rule::ZPlus);
     assert_eq!(plan[9].rule, Rule::ZPlus);
@@ -145,7 +145,13 @@ fn a_parameter_slider_recomputes_and_bad_alpha_beta_is_explained() {
     );
     assert!(max_diff(&result(&f.harness).relevance[0], &expected) < 1e-5);
     assert_eq!(
-        f.harness.state().settings.layer_rules.as_deref(),
+        f.harness
+            .state()
+            .settings
+            .layer_rules
+            .as_ref()
+            .map(|c| c.to_string())
+            .as_deref(),
         Some("0=alphabeta:1.5,0.5;2=alphabeta:2,1;4=alphabeta:2,1")
     );
 }
@@ -302,7 +308,7 @@ fn settings_survive_a_restart() {
     let restored: Settings = serde_json::from_str(&saved).unwrap();
     assert_eq!(restored, f.harness.state().settings);
     assert_eq!(
-        restored.layer_rules.as_deref(),
+        restored.layer_rules.as_ref().map(|c| c.to_string()).as_deref(),
         Some("0=gamma:0.25;2=gamma:0.5;4=gamma:0.25")
     );
     assert_eq!(restored.recent_models, vec![PathBuf::from("mlp.npz")]);

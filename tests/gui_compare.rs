@@ -9,12 +9,10 @@ use std::sync::Arc;
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
 use lrp_explorer::app::analysis::{FaithRequest, Progress, run_faithfulness};
-use lrp_explorer::app::compare::GRID_SPECS;
-use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::app::state::{CANVAS_SIDE, CentralTab};
 use lrp_explorer::data::image::mnist_style;
 use lrp_explorer::eval::{FlipOrder, FlipSettings, aopc, conservation_ledger, perturbation_curves};
-use lrp_explorer::lrp::{InitRelevance, Method, Target, explain, layer_relevance};
+use lrp_explorer::lrp::{InitRelevance, Method, RuleChoice, Target, explain, grid_entries, layer_relevance};
 use lrp_explorer::model::Model;
 use ndarray::{ArrayD, Axis, IxDyn};
 
@@ -36,7 +34,7 @@ fn sample(model: &str, i: usize) -> ArrayD<f32> {
 }
 
 fn method(spec: &str) -> Method {
-    method_for_choice(spec, (0.0, 1.0)).unwrap()
+    spec.parse::<RuleChoice>().unwrap().method(Some((0.0, 1.0))).unwrap()
 }
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
@@ -62,11 +60,12 @@ fn the_grid_shows_every_rule_as_the_engine_computes_it() {
         .clone()
         .expect("the grid is computed on opening the tab");
     assert!(grid.cells.len() >= 12);
-    assert_eq!(grid.cells.len(), GRID_SPECS.len());
+    let grid_specs: Vec<&str> = grid_entries().map(|e| e.spec).collect();
+    assert_eq!(grid.cells.len(), grid_specs.len());
     let m = common::npz_model("cnn");
     let x = sample("cnn", 0);
     let mut differ = 0;
-    for (cell, spec) in grid.cells.iter().zip(GRID_SPECS) {
+    for (cell, spec) in grid.cells.iter().zip(grid_specs) {
         assert_eq!(cell.label, spec);
         f.harness.get_by_label(&format!("compare cell {spec}"));
         let got = cell.relevance.as_ref().unwrap_or_else(|e| panic!("{spec}: {e}"));

@@ -6,7 +6,6 @@ mod common;
 
 use egui_kittest::kittest::Queryable;
 use lrp_explorer::app::Command;
-use lrp_explorer::app::rules::method_for_choice;
 use lrp_explorer::heatmap::plot::{BASELINE_COLOR, PALETTE, PLOT_SIZE};
 use lrp_explorer::lrp::{InitRelevance, Method, Target, explain, layer_relevance};
 use lrp_explorer::model::Model;
@@ -31,7 +30,7 @@ fn sample(model: &str, i: usize) -> ArrayD<f32> {
 
 /// Input relevance flowing through neuron `unit` at flat position `position`, computed directly with epsilon_plus.
 fn conditional_reference(m: &Model, x: &ArrayD<f32>, position: usize, unit: usize) -> Vec<f32> {
-    let Method::Lrp(c) = method_for_choice("epsilon_plus", (0.0, 1.0)).unwrap() else {
+    let Method::Lrp(c) = "epsilon_plus".parse::<Method>().unwrap() else {
         unreachable!()
     };
     let plan = c.resolve(m).unwrap();
@@ -156,7 +155,7 @@ fn clicking_a_channel_map_shows_its_conditional_heatmap() {
         .clone()
         .expect("conditional heatmap");
     // Reference: keep channel 2 of the [1, C, H, W] relevance and propagate it down.
-    let Method::Lrp(comp) = method_for_choice("epsilon_plus", (0.0, 1.0)).unwrap() else {
+    let Method::Lrp(comp) = "epsilon_plus".parse::<Method>().unwrap() else {
         unreachable!()
     };
     let plan = comp.resolve(&m).unwrap();

@@ -7,11 +7,11 @@ use super::analysis::{ConditionalRequest, FaithRequest, GalleryRequest, Progress
 use super::compare::{self, CompareMode, CompareRequest};
 use super::jobs::{ExportData, Job, JobResult};
 use super::state::CANVAS_SIDE;
-use super::{Command, LrpApp, rules};
+use super::{Command, LrpApp};
 use crate::data::image::mnist_style;
 use crate::eval::FlipSettings;
 use crate::heatmap::{export, upscale_nearest};
-use crate::lrp::{Method, Target};
+use crate::lrp::{ResolvedMethod, Target};
 
 /// Samples shown in a unit's gallery.
 pub const GALLERY_SIZE: usize = 8;
@@ -98,7 +98,7 @@ impl LrpApp {
                 self.session.faith_progress = None;
                 match result {
                     Ok(f) => self.session.faith = Some(Arc::new(f)),
-                    Err(e) if e == "cancelled" => self.session.info("faithfulness run cancelled"),
+                    Err(e) if e.is_cancelled() => self.session.info("faithfulness run cancelled"),
                     Err(e) => self.session.error(format!("faithfulness: {e}")),
                 }
             }
@@ -118,7 +118,7 @@ impl LrpApp {
                 self.session.gallery_progress = None;
                 match result {
                     Ok(g) => self.session.gallery = Some(g),
-                    Err(e) if e == "cancelled" => self.session.info("gallery cancelled"),
+                    Err(e) if e.is_cancelled() => self.session.info("gallery cancelled"),
                     Err(e) => self.session.error(format!("gallery: {e}")),
                 }
             }
@@ -174,15 +174,14 @@ impl LrpApp {
         self.session.compare_generation += 1;
         let mode = if self.settings.compare_across_samples && self.session.canvas.is_none() {
             CompareMode::Samples {
-                spec: self.settings.rule_choice.clone(),
+                choice: self.settings.rule_choice.clone(),
                 count: self.settings.compare_count.clamp(1, 64),
             }
         } else {
             CompareMode::Rules
         };
         let count = self.session.sample_count();
-        let bounds = self.session.preprocess.box_bounds();
-        let cells = compare::cells_for(&mode, sample, count.max(sample + 1), bounds, |i| {
+        let cells = compare::cells_for(&mode, sample, count.max(sample + 1), |i| {
             if i == sample {
                 input.clone()
             } else {
@@ -193,6 +192,7 @@ impl LrpApp {
             generation: self.session.compare_generation,
             model,
             cells,
+            input_range: self.session.preprocess.box_bounds(),
             target: self.analysis_target(),
             init: self.settings.init.into(),
         }));
@@ -224,17 +224,21 @@ impl LrpApp {
             return;
         };
         let current = match self.current_method(&model) {
-            Ok(m) => m,
+            Ok(m) => m.to_method(),
             Err(e) => {
                 self.session.error(format!("faithfulness: {e}"));
                 return;
             }
         };
-        let second = match rules::method_for_choice(&self.settings.faith_rule, self.session.preprocess.box_bounds()) {
+        let second = match self
+            .settings
+            .faith_rule
+            .method(Some(self.session.preprocess.box_bounds()))
+        {
             Ok(m) => m,
             Err(e) => {
                 self.session
-                    .error(format!("faithfulness: second rule {:?}: {e}", self.settings.faith_rule));
+                    .error(format!("faithfulness: second rule {}: {e}", self.settings.faith_rule));
                 return;
             }
         };
@@ -254,8 +258,8 @@ impl LrpApp {
         self.session.faith_generation += 1;
         self.session.faith_progress = Some(progress.clone());
         let methods = vec![
-            (self.settings.rule_choice.clone(), current),
-            (self.settings.faith_rule.clone(), second),
+            (self.settings.rule_choice.to_string(), current),
+            (self.settings.faith_rule.to_string(), second),
         ];
         self.submit(Job::Faithfulness(FaithRequest {
             generation: self.session.faith_generation,
@@ -283,7 +287,7 @@ impl LrpApp {
             return;
         };
         let method = match self.current_method(&model) {
-            Ok(m @ Method::Lrp(_)) => m,
+            Ok(m @ ResolvedMethod::Lrp(_)) => m.to_method(),
             // A recompute under a baseline just leaves the conditional heatmap out.
             Ok(_) | Err(_) if !gallery => {
                 self.session.conditional = None;

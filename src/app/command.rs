@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::jobs::{DialogKind, ExportKind};
-use crate::lrp::LayerRule;
+use crate::lrp::{LayerRule, RuleChoice};
 
 /// A request from the UI, applied by [`super::LrpApp::run_command`] after drawing.
 #[must_use]
@@ -23,8 +23,8 @@ pub enum Command {
     StepSample(i64),
     /// `None`: explain the predicted class.
     SelectClass(Option<usize>),
-    /// A preset, single rule or baseline by its spec (`epsilon_plus`, `zplus`, `gradient`).
-    ChooseRule(String),
+    /// A preset, single rule or baseline (usually one of [`crate::lrp::REGISTRY`]).
+    ChooseRule(RuleChoice),
     /// Change the rule of one layer.
     SetLayerRule {
         layer: usize,

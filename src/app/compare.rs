@@ -5,37 +5,19 @@ use std::sync::Arc;
 use image::RgbaImage;
 use ndarray::{ArrayD, IxDyn};
 
-use super::rules;
+use super::job_error::JobError;
+use super::state::SampleArray;
 use crate::heatmap::{self, Colormap};
-use crate::lrp::{InitRelevance, Method, Target, explain};
+use crate::lrp::{InitRelevance, RuleChoice, Target, explain, grid_entries};
 use crate::model::Model;
 
-/// The configurations of the grid, in order: presets, single rules, then the gradient baselines.
-pub const GRID_SPECS: [&str; 15] = [
-    "lrp0",
-    "epsilon:0.25",
-    "gamma:0.25",
-    "alphabeta:2,1",
-    "zplus",
-    "flat",
-    "wsquare",
-    "zbox",
-    "epsilon_plus",
-    "epsilon_plus_flat",
-    "epsilon_alpha2_beta1",
-    "epsilon_gamma_box",
-    "seed",
-    "gradient",
-    "input_x_gradient",
-];
-
 /// What the grid compares.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum CompareMode {
-    /// The current sample under every configuration of [`GRID_SPECS`].
+    /// The current sample under every configuration of the grid ([`grid_entries`]).
     Rules,
-    /// The rule `spec` on the current sample and the next `count − 1` samples.
-    Samples { spec: String, count: usize },
+    /// The rule `choice` on the current sample and the next `count − 1` samples.
+    Samples { choice: RuleChoice, count: usize },
 }
 
 /// One cell to compute.
@@ -45,8 +27,7 @@ pub struct CellRequest {
     pub sample: usize,
     /// The preprocessed sample.
     pub input: Vec<f32>,
-    /// The method, or why the spec could not be turned into one.
-    pub method: Result<Method, String>,
+    pub choice: RuleChoice,
 }
 
 /// A grid to compute.
@@ -55,54 +36,54 @@ pub struct CompareRequest {
     pub generation: u64,
     pub model: Arc<Model>,
     pub cells: Vec<CellRequest>,
+    /// The value range of the model input: z^B's bounds where a choice gives none.
+    pub input_range: (f32, f32),
     pub target: Target,
     pub init: InitRelevance,
 }
 
 /// One computed cell.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct CompareCell {
     pub label: String,
     pub sample: usize,
-    /// Relevance at the model input (flattened), or the error.
-    pub relevance: Result<Vec<f32>, String>,
+    /// Relevance at the model input (one sample), or why it could not be computed.
+    pub relevance: Result<SampleArray, JobError>,
 }
 
 /// The grid of one request.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct CompareResult {
     pub generation: u64,
     pub cells: Vec<CompareCell>,
 }
 
-/// The cells of `mode`: `input_of(i)` gives the preprocessed sample `i`; `box_bounds` fill in the z^B bounds.
+/// The cells of `mode`: `input_of(i)` gives the preprocessed sample `i`.
 pub fn cells_for(
     mode: &CompareMode,
     sample: usize,
     sample_count: usize,
-    box_bounds: (f32, f32),
     mut input_of: impl FnMut(usize) -> Vec<f32>,
 ) -> Vec<CellRequest> {
     match mode {
         CompareMode::Rules => {
             let input = input_of(sample);
-            GRID_SPECS
-                .iter()
-                .map(|spec| CellRequest {
-                    label: (*spec).to_string(),
+            grid_entries()
+                .map(|entry| CellRequest {
+                    label: entry.spec.to_string(),
                     sample,
                     input: input.clone(),
-                    method: rules::method_for_choice(spec, box_bounds),
+                    choice: entry.choice.clone(),
                 })
                 .collect()
         }
-        CompareMode::Samples { spec, count } => (sample..sample_count)
+        CompareMode::Samples { choice, count } => (sample..sample_count)
             .take((*count).max(1))
             .map(|i| CellRequest {
-                label: format!("#{i} {spec}"),
+                label: format!("#{i} {choice}"),
                 sample: i,
                 input: input_of(i),
-                method: rules::method_for_choice(spec, box_bounds),
+                choice: choice.clone(),
             })
             .collect(),
     }
@@ -112,21 +93,23 @@ pub fn cells_for(
 pub fn run_compare(req: &CompareRequest) -> CompareResult {
     let mut shape = vec![1];
     shape.extend_from_slice(req.model.input_shape());
+    let cell = |cell: &CellRequest| -> Result<SampleArray, JobError> {
+        let method = cell.choice.method(Some(req.input_range))?;
+        let x = ArrayD::from_shape_vec(IxDyn(&shape), cell.input.clone()).map_err(|_| JobError::InputSize {
+            got: cell.input.len(),
+            input_shape: req.model.input_shape().to_vec(),
+            input_len: req.model.input_len(),
+        })?;
+        let e = explain(&req.model, &x, &method, &req.target, req.init)?;
+        SampleArray::of_sample(e.input_relevance(), 0).ok_or_else(|| JobError::request("no relevance computed"))
+    };
     let cells = req
         .cells
         .iter()
-        .map(|cell| {
-            let relevance = cell.method.clone().and_then(|method| {
-                let x = ArrayD::from_shape_vec(IxDyn(&shape), cell.input.clone())
-                    .map_err(|_| format!("the sample does not fit the model input {shape:?}"))?;
-                let e = explain(&req.model, &x, &method, &req.target, req.init).map_err(|e| e.to_string())?;
-                Ok(e.input_relevance().iter().copied().collect())
-            });
-            CompareCell {
-                label: cell.label.clone(),
-                sample: cell.sample,
-                relevance,
-            }
+        .map(|c| CompareCell {
+            label: c.label.clone(),
+            sample: c.sample,
+            relevance: cell(c),
         })
         .collect();
     CompareResult {

@@ -15,13 +15,14 @@ use super::analysis::{
     run_faithfulness, run_gallery,
 };
 use super::compare::{CompareRequest, CompareResult, run_compare};
-use super::state::{ExplainResult, Predictions, argmax};
+use super::job_error::JobError;
+use super::state::{ExplainResult, Predictions, SampleArray, argmax};
 use crate::data::preprocess::Preprocess;
 use crate::data::{Dataset, load_dataset};
 use crate::eval::conservation_ledger;
 use crate::heatmap::export;
 use crate::heatmap::plot::LinePlot;
-use crate::lrp::{InitRelevance, Method, Target, explain};
+use crate::lrp::{InitRelevance, ResolvedMethod, Target, explain_resolved};
 use crate::model::{LoadedModel, Model, softmax_rows};
 
 /// Which file a dialog asks for.
@@ -79,7 +80,9 @@ pub struct ExplainRequest {
     pub model: Arc<Model>,
     /// The preprocessed sample, `model.input_len()` values.
     pub input: Vec<f32>,
-    pub method: Method,
+    /// `(height, width)` of the input picture (kept in the result).
+    pub image: (usize, usize),
+    pub method: ResolvedMethod,
     pub target: Target,
     /// Explain "the target rather than this class" (`Target::Contrast`).
     pub contrast: Option<usize>,
@@ -125,22 +128,22 @@ pub enum Job {
 pub enum JobResult {
     ModelLoaded {
         path: PathBuf,
-        result: Result<LoadedModel, String>,
+        result: Result<LoadedModel, JobError>,
     },
     DataLoaded {
         path: PathBuf,
         labels: Option<PathBuf>,
-        result: Result<Dataset, String>,
+        result: Result<Dataset, JobError>,
     },
     Explained {
         generation: u64,
-        result: Result<ExplainResult, String>,
+        result: Result<ExplainResult, JobError>,
     },
     Predicted {
         generation: u64,
-        result: Result<Predictions, String>,
+        result: Result<Predictions, JobError>,
     },
-    Exported(Result<PathBuf, String>),
+    Exported(Result<PathBuf, JobError>),
     /// `path` is `None` when cancelled or when no dialog could be shown; `duration_ms` tells those apart.
     DialogClosed {
         kind: DialogKind,
@@ -150,15 +153,15 @@ pub enum JobResult {
     Compared(CompareResult),
     Faithfulness {
         generation: u64,
-        result: Result<FaithResult, String>,
+        result: Result<FaithResult, JobError>,
     },
     Conditional {
         generation: u64,
-        result: Result<ConditionalResult, String>,
+        result: Result<ConditionalResult, JobError>,
     },
     Gallery {
         generation: u64,
-        result: Result<GalleryResult, String>,
+        result: Result<GalleryResult, JobError>,
     },
 }
 
@@ -329,11 +332,11 @@ fn spawn_dialog(
 pub fn execute(job: Job) -> JobResult {
     match job {
         Job::LoadModel(path) => {
-            let result = crate::model::load(&path).map_err(|e| e.to_string());
+            let result = crate::model::load(&path).map_err(JobError::from);
             JobResult::ModelLoaded { path, result }
         }
         Job::LoadData { path, labels } => {
-            let result = load_dataset(&path, labels.as_deref()).map_err(|e| e.to_string());
+            let result = load_dataset(&path, labels.as_deref()).map_err(JobError::from);
             JobResult::DataLoaded { path, labels, result }
         }
         Job::Explain(req) => JobResult::Explained {
@@ -358,76 +361,69 @@ pub fn execute(job: Job) -> JobResult {
         Job::Compare(req) => JobResult::Compared(run_compare(&req)),
         Job::Faithfulness(req) => JobResult::Faithfulness {
             generation: req.generation,
-            result: run_faithfulness(&req),
+            result: run_faithfulness(&req).map_err(JobError::from_analysis),
         },
         Job::Conditional(req) => JobResult::Conditional {
             generation: req.generation,
-            result: run_conditional(&req),
+            result: run_conditional(&req).map_err(JobError::from_analysis),
         },
         Job::Gallery(req) => JobResult::Gallery {
             generation: req.generation,
-            result: run_gallery(&req),
+            result: run_gallery(&req).map_err(JobError::from_analysis),
         },
     }
 }
 
-fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), String> {
-    let r = match data {
+fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), JobError> {
+    match data {
         ExportData::Image(img) => export::save_png(path, img),
         ExportData::Array { values, shape } => export::save_npy(path, values, shape),
         ExportData::Csv { values, width } => export::save_csv(path, values, *width),
         ExportData::Text(text) => export::write_new_atomic(path, text.as_bytes()),
         ExportData::Plot(plot) => crate::heatmap::plot::save_line_plot(path, plot),
-    };
-    r.map_err(|e| e.to_string())
+    }?;
+    Ok(())
 }
 
-fn flat(a: &ArrayD<f32>) -> Vec<f32> {
-    a.iter().copied().collect()
-}
-
-/// Explains one sample and flattens everything the window shows.
-pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
+/// Explains one sample and keeps everything the window shows, each array with its shape.
+pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, JobError> {
     let model = &req.model;
     let mut shape = vec![1];
     shape.extend_from_slice(model.input_shape());
-    let x = ArrayD::from_shape_vec(IxDyn(&shape), req.input.clone()).map_err(|_| {
-        format!(
-            "the preprocessed sample has {} values but the model takes {:?} ({} values); adjust the preprocessing",
-            req.input.len(),
-            model.input_shape(),
-            model.input_len()
-        )
+    let x = ArrayD::from_shape_vec(IxDyn(&shape), req.input.clone()).map_err(|_| JobError::InputSize {
+        got: req.input.len(),
+        input_shape: model.input_shape().to_vec(),
+        input_len: model.input_len(),
     })?;
     let start = Instant::now();
     let target = match (req.contrast, &req.target) {
         (None, t) => t.clone(),
         (Some(against), Target::Class(class)) => Target::Contrast { class: *class, against },
         (Some(against), _) => {
-            let logits = model.logits(&x).map_err(|e| e.to_string())?;
+            let logits = model.logits(&x)?;
             let class = argmax(&logits.row(0).to_vec());
             Target::Contrast { class, against }
         }
     };
-    let e = explain(model, &x, &req.method, &target, req.init).map_err(|e| e.to_string())?;
+    let e = explain_resolved(model, &x, &req.method, &target, req.init)?;
     let duration_ms = start.elapsed().as_secs_f64() * 1e3;
-    let ledger = match &req.method {
-        Method::Lrp(c) => c
-            .resolve(model)
-            .map(|plan| conservation_ledger(model, &e, &plan, 0))
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
+    let ledger = req
+        .method
+        .plan()
+        .map(|plan| conservation_ledger(model, &e, plan, 0))
+        .unwrap_or_default();
     let probabilities = softmax_rows(&e.logits).iter().copied().collect();
     let totals = e.layer_totals().row(0).to_vec();
+    let of_sample = |arrays: &[ArrayD<f32>]| arrays.iter().filter_map(|a| SampleArray::of_sample(a, 0)).collect();
     Ok(ExplainResult {
         generation: req.generation,
         sample: req.sample,
         target: e.targets.first().copied().unwrap_or(0),
         logits: e.logits.row(0).to_vec(),
         probabilities,
-        relevance: e.relevance.iter().map(flat).collect(),
-        activations: e.activations.iter().map(flat).collect(),
+        image: req.image,
+        relevance: of_sample(&e.relevance),
+        activations: of_sample(&e.activations),
         totals,
         duration_ms,
         ledger,
@@ -436,7 +432,7 @@ pub fn run_explain(req: &ExplainRequest) -> Result<ExplainResult, String> {
 }
 
 /// The predicted class of every sample (batches of 500) and the accuracy when labels are known.
-pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, String> {
+pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) -> Result<Predictions, JobError> {
     let n = dataset.len();
     let per = model.input_len();
     let mut classes = Vec::with_capacity(n);
@@ -448,16 +444,13 @@ pub fn predict_all(model: &Model, dataset: &Dataset, preprocess: &Preprocess) ->
         }
         let mut shape = vec![end - start];
         shape.extend_from_slice(model.input_shape());
-        let x = ArrayD::from_shape_vec(IxDyn(&shape), x).map_err(|_| {
-            format!(
-                "{}x{} samples (+ padding {}) do not fit the model input {:?}",
-                dataset.height,
-                dataset.width,
-                preprocess.pad,
-                model.input_shape()
-            )
+        let x = ArrayD::from_shape_vec(IxDyn(&shape), x).map_err(|_| JobError::SamplesDoNotFit {
+            height: dataset.height,
+            width: dataset.width,
+            pad: preprocess.pad,
+            input_shape: model.input_shape().to_vec(),
         })?;
-        let logits = model.logits(&x).map_err(|e| e.to_string())?;
+        let logits = model.logits(&x)?;
         for row in logits.axis_iter(Axis(0)) {
             classes.push(argmax(&row.to_vec()).min(255) as u8);
         }

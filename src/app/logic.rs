@@ -12,7 +12,7 @@ use crate::data::Dataset;
 use crate::data::choose_preprocess;
 use crate::data::preprocess::Preprocess;
 use crate::heatmap::{export, side_by_side, upscale_nearest};
-use crate::lrp::{Method, Target};
+use crate::lrp::{ResolvedMethod, Target};
 use crate::model::LoadedModel;
 use crate::model::Model;
 
@@ -58,8 +58,8 @@ impl LrpApp {
                 self.session.target = class;
                 self.request_explain();
             }
-            Command::ChooseRule(spec) => {
-                self.settings.rule_choice = spec;
+            Command::ChooseRule(choice) => {
+                self.settings.rule_choice = choice;
                 self.settings.layer_rules = None;
                 self.rebuild_plan();
                 self.request_explain();
@@ -68,7 +68,7 @@ impl LrpApp {
                 if let Some(slot) = self.session.plan.get_mut(layer) {
                     *slot = rule;
                     if let Some(model) = &self.session.model {
-                        self.settings.layer_rules = Some(rules::plan_spec(&self.session.plan, model));
+                        self.settings.layer_rules = Some(rules::edits_of_plan(&self.session.plan, model));
                     }
                     self.request_explain();
                 }
@@ -126,7 +126,7 @@ impl LrpApp {
                     }
                     Err(e) => {
                         self.session.result = None;
-                        self.session.rule_error = Some(e);
+                        self.session.rule_error = Some(e.to_string());
                     }
                 }
             }
@@ -258,19 +258,19 @@ impl LrpApp {
         let Some(model) = self.session.model.clone() else {
             return;
         };
-        let bounds = self.session.preprocess.box_bounds();
+        let choice = &self.settings.rule_choice;
         let edited = self
             .settings
             .layer_rules
             .as_ref()
-            .and_then(|spec| spec.parse::<Method>().ok())
-            .and_then(|m| rules::plan_for(&m, &model).ok())
-            .filter(|_| !rules::is_baseline(&self.settings.rule_choice));
+            .filter(|_| !choice.is_baseline())
+            .and_then(|c| c.resolve(&model).ok());
         let plan = match edited {
             Some(plan) => Ok(plan),
-            None => {
-                rules::method_for_choice(&self.settings.rule_choice, bounds).and_then(|m| rules::plan_for(&m, &model))
-            }
+            None => choice
+                .method(Some(self.session.preprocess.box_bounds()))
+                .and_then(|m| m.resolve(&model))
+                .map(|m| m.plan().map(<[_]>::to_vec).unwrap_or_default()),
         };
         match plan {
             Ok(plan) => {
@@ -279,15 +279,19 @@ impl LrpApp {
             }
             Err(e) => {
                 self.session.plan = Vec::new();
-                self.session.rule_error = Some(e);
+                self.session.rule_error = Some(e.to_string());
             }
         }
     }
 
-    /// The method of the current choice and table.
-    pub(super) fn current_method(&self, model: &Model) -> Result<Method, String> {
-        if rules::is_baseline(&self.settings.rule_choice) {
-            return rules::method_for_choice(&self.settings.rule_choice, self.session.preprocess.box_bounds());
+    /// The method of the current choice and table, resolved for `model`; the error is the message shown.
+    pub(super) fn current_method(&self, model: &Model) -> Result<ResolvedMethod, String> {
+        let choice = &self.settings.rule_choice;
+        if choice.is_baseline() {
+            return choice
+                .method(Some(self.session.preprocess.box_bounds()))
+                .and_then(|m| m.resolve(model))
+                .map_err(|e| e.to_string());
         }
         if self.session.plan.len() != model.layers().len() {
             return Err(self
@@ -296,7 +300,7 @@ impl LrpApp {
                 .clone()
                 .unwrap_or_else(|| "no rules chosen".into()));
         }
-        rules::composite_from_plan(&self.session.plan, model).map(Method::Lrp)
+        ResolvedMethod::lrp(self.session.plan.clone(), model).map_err(|e| e.to_string())
     }
 
     /// Sends the current sample, rules and class to the explain worker; older answers will be dropped.
@@ -304,7 +308,7 @@ impl LrpApp {
         let Some(model) = self.session.model.clone() else {
             return;
         };
-        let Some((sample, input)) = self.current_input() else {
+        let (Some((sample, input)), Some(image)) = (self.current_input(), self.session.input_size()) else {
             return;
         };
         self.session.generation += 1;
@@ -322,6 +326,7 @@ impl LrpApp {
             sample,
             model,
             input,
+            image,
             method,
             target,
             contrast: self.session.contrast,

@@ -5,22 +5,23 @@ mod analysis_logic;
 pub mod command;
 pub mod compare;
 pub mod gallery;
+pub mod job_error;
 pub mod jobs;
 pub mod logic;
 pub mod render;
 pub mod rules;
+pub mod settings_store;
 pub mod state;
 
 use std::path::{Path, PathBuf};
 
 pub use command::Command;
+pub use job_error::JobError;
 pub use jobs::{DialogKind, ExportKind, Job, JobResult, JobRunner};
+pub use settings_store::SETTINGS_KEY;
 pub use state::{Session, Settings};
 
 use crate::ui::ViewCache;
-
-/// Storage key of the persisted [`Settings`].
-const SETTINGS_KEY: &str = "lrp-explorer-settings";
 
 /// What the command line asks the window to open.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,12 +72,12 @@ pub struct LrpApp {
 impl LrpApp {
     /// The app of a real window: settings from storage, worker threads, files from `options` or the defaults.
     pub fn new(cc: &eframe::CreationContext<'_>, options: GuiOptions) -> std::io::Result<Self> {
-        let settings: Settings = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, SETTINGS_KEY))
-            .unwrap_or_default();
+        let (settings, notices) = settings_store::load_settings(cc.storage);
         let jobs = JobRunner::threaded(cc.egui_ctx.clone())?;
         let mut app = LrpApp::with_runner(settings, jobs);
+        for notice in notices {
+            app.session.info(notice);
+        }
         app.open(&options);
         Ok(app)
     }

@@ -21,9 +21,9 @@ pub struct InputMaps {
 }
 
 impl InputMaps {
-    /// The maps of `result` for the current dataset size and preprocessing; `None` if they do not fit.
+    /// The maps of `result` on its input picture, coloured for the current preprocessing; `None` if they do not fit.
     pub fn of(settings: &Settings, session: &Session, result: &ExplainResult) -> Option<InputMaps> {
-        let (height, width) = session.input_size()?;
+        let (height, width) = result.image;
         let (relevance, input) =
             heatmap::pixel_maps(result.relevance.first()?, result.activations.first()?, height * width)?;
         let scale = heatmap::scale_for(&relevance, settings.normalization, settings.shared_scale);

@@ -11,7 +11,7 @@ use crate::data::Dataset;
 use crate::data::preprocess::Preprocess;
 use crate::eval::LedgerRow;
 use crate::heatmap::{Colormap, Normalization};
-use crate::lrp::{InitRelevance, LayerRule};
+use crate::lrp::{Baseline, Composite, InitRelevance, LayerRule, RuleChoice};
 use crate::model::Model;
 
 /// Side of the drawing canvas (MNIST size).
@@ -46,10 +46,13 @@ pub struct Settings {
     pub recent_data: Vec<(PathBuf, Option<PathBuf>)>,
     /// Preprocessing spec (`range=0,1;pad=0`); empty means "suggest from the model".
     pub preprocess: String,
-    /// The preset, single rule or baseline picked (a rule spec such as `epsilon_plus` or `zplus`).
-    pub rule_choice: String,
-    /// The per-layer rules as edited in the table (`0=epsilon:0.25;3=zplus`), re-applied when they fit the model.
-    pub layer_rules: Option<String>,
+    /// The preset, single rule or baseline picked (persisted as its spec, such as `epsilon_plus` or `zplus`).
+    #[serde(deserialize_with = "super::settings_store::rule_choice_or_default")]
+    pub rule_choice: RuleChoice,
+    /// The per-layer rules as edited in the table (persisted as `0=epsilon:0.25;3=zplus`), re-applied when they fit
+    /// the model.
+    #[serde(deserialize_with = "super::settings_store::layer_rules_or_none")]
+    pub layer_rules: Option<Composite>,
     pub init: InitChoice,
     pub colormap: Colormap,
     pub normalization: Normalization,
@@ -76,9 +79,16 @@ pub struct Settings {
     pub compare_across_samples: bool,
     /// Comparison grid: how many samples in the "across samples" direction.
     pub compare_count: usize,
+<<<<<<< HEAD
     /// Faithfulness: the rule compared with the current one (a picker spec).
     pub faith_rule: String,
     /// Faithfulness: how many samples from the first (1 = the current sample only; 100 by default).
+=======
+    /// Faithfulness: the rule compared with the current one.
+    #[serde(deserialize_with = "super::settings_store::faith_rule_or_default")]
+    pub faith_rule: RuleChoice,
+    /// Faithfulness: how many samples from the first (1 = the current sample only).
+>>>>>>> main
     pub faith_samples: usize,
     /// Faithfulness: steps and the fraction removed at the last step.
     pub faith_steps: usize,
@@ -126,7 +136,7 @@ impl Default for Settings {
             recent_models: Vec::new(),
             recent_data: Vec::new(),
             preprocess: String::new(),
-            rule_choice: "epsilon_plus".into(),
+            rule_choice: RuleChoice::default(),
             layer_rules: None,
             init: InitChoice::Logit,
             colormap: Colormap::Bwr,
@@ -145,8 +155,13 @@ impl Default for Settings {
             compare_shared: false,
             compare_across_samples: false,
             compare_count: 8,
+<<<<<<< HEAD
             faith_rule: "gradient".into(),
             faith_samples: 100,
+=======
+            faith_rule: RuleChoice::Baseline(Baseline::Gradient),
+            faith_samples: 1,
+>>>>>>> main
             faith_steps: 20,
             faith_fraction: 0.2,
             brush_radius: 1.2,
@@ -170,7 +185,46 @@ impl Settings {
     }
 }
 
-/// The explanation of one sample, flattened for display (row-major, batch dimension dropped).
+/// One sample's values with their shape (row-major, batch dimension dropped): a layer's relevance or input.
+/// Reads as the slice of its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SampleArray {
+    shape: Vec<usize>,
+    values: Vec<f32>,
+}
+
+impl SampleArray {
+    /// Sample `i` of a batch `[N, ...]` (`None` if there is no such sample).
+    pub fn of_sample(batch: &ndarray::ArrayD<f32>, i: usize) -> Option<Self> {
+        if batch.ndim() == 0 || i >= batch.shape()[0] {
+            return None;
+        }
+        let sample = batch.index_axis(ndarray::Axis(0), i);
+        Some(SampleArray {
+            shape: sample.shape().to_vec(),
+            values: sample.iter().copied().collect(),
+        })
+    }
+
+    /// The shape of one sample, e.g. `[8, 12, 12]` or `[100]`.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn values(&self) -> &[f32] {
+        &self.values
+    }
+}
+
+impl std::ops::Deref for SampleArray {
+    type Target = [f32];
+
+    fn deref(&self) -> &[f32] {
+        &self.values
+    }
+}
+
+/// The explanation of one sample, as the window shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExplainResult {
     /// The request's generation; results of older generations are dropped.
@@ -180,10 +234,13 @@ pub struct ExplainResult {
     pub target: usize,
     pub logits: Vec<f32>,
     pub probabilities: Vec<f32>,
+    /// `(height, width)` of the input picture (with padding) that the input relevance maps onto; a flat model input
+    /// does not say it.
+    pub image: (usize, usize),
     /// `relevance[k]`: relevance at the input of layer `k`; the last entry is the initial relevance.
-    pub relevance: Vec<Vec<f32>>,
+    pub relevance: Vec<SampleArray>,
     /// `activations[k]`: the input of layer `k`; the last entry is the logits.
-    pub activations: Vec<Vec<f32>>,
+    pub activations: Vec<SampleArray>,
     /// Σ relevance at each position.
     pub totals: Vec<f32>,
     /// Wall time of `explain`, in milliseconds.

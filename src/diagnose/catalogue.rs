@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::lrp::{Composite, LRP0_EPSILON, LayerRule, Rule};
+use crate::lrp::{Composite, LayerRule, Rule};
 use crate::model::Model;
 
 /// How the explanation is computed, before any mistake.
@@ -54,11 +54,7 @@ pub fn configs(model: &Model, bounds: (f32, f32)) -> Vec<Config> {
     let uniform = |r: Rule| Composite::uniform(LayerRule::new(r));
     let first = |c: Composite, r: Rule| c.with(crate::lrp::Selector::First, LayerRule::new(r));
     let named: Vec<(String, String, Option<Composite>)> = vec![
-        (
-            "LRP-0".into(),
-            "lrp0".into(),
-            Some(uniform(Rule::Epsilon { epsilon: LRP0_EPSILON })),
-        ),
+        ("LRP-0".into(), "lrp0".into(), Some(uniform(Rule::Zero))),
         (
             "LRP-ε (ε=0.25)".into(),
             "epsilon:0.25".into(),
@@ -156,7 +152,12 @@ fn differs_without_bias(plan: &[LayerRule]) -> bool {
     plan.iter().any(|r| {
         matches!(
             r.rule,
-            Rule::Epsilon { .. } | Rule::Gamma { .. } | Rule::AlphaBeta { .. } | Rule::ZPlus | Rule::WSquare
+            Rule::Zero
+                | Rule::Epsilon { .. }
+                | Rule::Gamma { .. }
+                | Rule::AlphaBeta { .. }
+                | Rule::ZPlus
+                | Rule::WSquare
         )
     })
 }

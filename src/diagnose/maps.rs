@@ -121,7 +121,7 @@ pub fn start_maps(model: &Model, fwd: &Forward, config: &Config, prop: Propagati
 /// The same rule with a zero stabiliser (and ε = 0 for LRP-ε).
 fn without_stabiliser(mut rule: LayerRule) -> LayerRule {
     rule.stabilizer = 0.0;
-    if let Rule::Epsilon { .. } = rule.rule {
+    if let Rule::Zero | Rule::Epsilon { .. } = rule.rule {
         rule.rule = Rule::Epsilon { epsilon: 0.0 };
     }
     rule

@@ -75,9 +75,9 @@ pub fn conservation_ledger(model: &Model, e: &Explanation, plan: &[LayerRule], i
 /// For the ε / norm rules, `out − in = Σ_j R_j (b_j + s_j)/stab(z_j)`: the bias part and the stabiliser part.
 fn epsilon_split(model: &Model, e: &Explanation, rule: Option<&LayerRule>, k: usize, i: usize) -> Option<(f64, f64)> {
     let rule = rule?;
-    let eps = match rule.rule {
-        Rule::Epsilon { epsilon } => epsilon,
-        Rule::Norm => rule.stabilizer,
+    let eps = match (rule.rule, rule.rule.epsilon()) {
+        (_, Some(epsilon)) => epsilon,
+        (Rule::Norm, None) => rule.stabilizer,
         _ => return None,
     };
     let view = model.linear_view(k)?;

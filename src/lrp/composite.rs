@@ -1,6 +1,8 @@
 //! Composites: which rule each layer uses. Assignments apply left to right; later ones override earlier ones.
 
-use super::rule::{LRP0_EPSILON, LayerRule, Rule};
+use std::fmt;
+
+use super::rule::{LayerRule, Rule};
 use crate::error::LrpError;
 use crate::model::{LayerKind, Model};
 
@@ -62,14 +64,81 @@ pub struct Composite {
     pub assignments: Vec<(Selector, LayerRule)>,
 }
 
-/// The named presets, in display order.
-pub const PRESET_NAMES: [&str; 5] = [
-    "epsilon_plus",
-    "epsilon_plus_flat",
-    "epsilon_alpha2_beta1",
-    "epsilon_gamma_box",
-    "seed",
-];
+/// The named composites (Zennit's presets), in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// ε on Dense layers, z⁺ on convolutions.
+    EpsilonPlus,
+    /// As [`Preset::EpsilonPlus`], flat on the first layer.
+    EpsilonPlusFlat,
+    /// ε on Dense layers, α2β1 on convolutions.
+    EpsilonAlpha2Beta1,
+    /// ε on Dense layers, γ = 0.25 on convolutions, z^B on the first convolution.
+    EpsilonGammaBox,
+    /// z⁺ everywhere, w² on the first layer (the seed project's choice).
+    Seed,
+}
+
+impl Preset {
+    /// Every preset, in display order.
+    pub const ALL: [Preset; 5] = [
+        Preset::EpsilonPlus,
+        Preset::EpsilonPlusFlat,
+        Preset::EpsilonAlpha2Beta1,
+        Preset::EpsilonGammaBox,
+        Preset::Seed,
+    ];
+
+    /// The snake-case name used in rule specs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::EpsilonPlus => "epsilon_plus",
+            Preset::EpsilonPlusFlat => "epsilon_plus_flat",
+            Preset::EpsilonAlpha2Beta1 => "epsilon_alpha2_beta1",
+            Preset::EpsilonGammaBox => "epsilon_gamma_box",
+            Preset::Seed => "seed",
+        }
+    }
+
+    /// The preset called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Preset> {
+        Preset::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Whether the preset uses z^B and so takes box bounds (`epsilon_gamma_box:<l>,<h>`).
+    pub fn takes_bounds(self) -> bool {
+        self == Preset::EpsilonGammaBox
+    }
+
+    /// The composite (Zennit's meanings); `bounds` are z^B's `(low, high)` where the preset uses it.
+    pub fn composite(self, bounds: (f32, f32)) -> Composite {
+        let eps = LayerRule::new(Rule::Epsilon { epsilon: 1e-6 });
+        let zplus = LayerRule::new(Rule::ZPlus);
+        match self {
+            Preset::EpsilonPlus => Composite::default()
+                .with(Selector::Dense, eps)
+                .with(Selector::Conv, zplus),
+            Preset::EpsilonPlusFlat => Preset::EpsilonPlus
+                .composite(bounds)
+                .with(Selector::First, LayerRule::new(Rule::Flat)),
+            Preset::EpsilonAlpha2Beta1 => Composite::default().with(Selector::Dense, eps).with(
+                Selector::Conv,
+                LayerRule::new(Rule::AlphaBeta { alpha: 2.0, beta: 1.0 }),
+            ),
+            Preset::EpsilonGammaBox => {
+                let (low, high) = bounds;
+                Composite::default()
+                    .with(Selector::Dense, eps)
+                    .with(Selector::Conv, LayerRule::new(Rule::Gamma { gamma: 0.25 }))
+                    .with(Selector::FirstConv, LayerRule::new(Rule::ZBox { low, high }))
+            }
+            Preset::Seed => Composite::uniform(zplus).with(Selector::First, LayerRule::new(Rule::WSquare)),
+        }
+    }
+}
+
+/// The box bounds z^B uses when none are given: pixels in `[0, 1]`.
+pub const DEFAULT_BOX_BOUNDS: (f32, f32) = (0.0, 1.0);
 
 impl Composite {
     /// The same rule on every Dense and Conv2d layer.
@@ -86,29 +155,7 @@ impl Composite {
 
     /// A named preset (Zennit's meanings). `epsilon_gamma_box` takes its box bounds `(low, high)`.
     pub fn preset(name: &str, bounds: Option<(f32, f32)>) -> Option<Self> {
-        let eps = LayerRule::new(Rule::Epsilon { epsilon: 1e-6 });
-        let zplus = LayerRule::new(Rule::ZPlus);
-        Some(match name {
-            "epsilon_plus" => Composite::default()
-                .with(Selector::Dense, eps)
-                .with(Selector::Conv, zplus),
-            "epsilon_plus_flat" => {
-                Composite::preset("epsilon_plus", None)?.with(Selector::First, LayerRule::new(Rule::Flat))
-            }
-            "epsilon_alpha2_beta1" => Composite::default().with(Selector::Dense, eps).with(
-                Selector::Conv,
-                LayerRule::new(Rule::AlphaBeta { alpha: 2.0, beta: 1.0 }),
-            ),
-            "epsilon_gamma_box" => {
-                let (low, high) = bounds.unwrap_or((0.0, 1.0));
-                Composite::default()
-                    .with(Selector::Dense, eps)
-                    .with(Selector::Conv, LayerRule::new(Rule::Gamma { gamma: 0.25 }))
-                    .with(Selector::FirstConv, LayerRule::new(Rule::ZBox { low, high }))
-            }
-            "seed" => Composite::uniform(zplus).with(Selector::First, LayerRule::new(Rule::WSquare)),
-            _ => return None,
-        })
+        Preset::from_name(name).map(|p| p.composite(bounds.unwrap_or(DEFAULT_BOX_BOUNDS)))
     }
 
     /// The rule of every layer of `model`: defaults first (LRP-0 on Dense/Conv, norm on average/sum pooling,
@@ -138,9 +185,22 @@ impl Composite {
     }
 }
 
+/// The spec of the assignments, `<selector>=<rule>;…` (e.g. `*=zplus;first=wsquare`).
+impl fmt::Display for Composite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (selector, rule)) in self.assignments.iter().enumerate() {
+            if i > 0 {
+                write!(f, ";")?;
+            }
+            write!(f, "{}={rule}", selector.name())?;
+        }
+        Ok(())
+    }
+}
+
 fn default_rule(kind: LayerKind) -> LayerRule {
     match kind {
-        LayerKind::Dense | LayerKind::Conv2d => LayerRule::new(Rule::Epsilon { epsilon: LRP0_EPSILON }),
+        LayerKind::Dense | LayerKind::Conv2d => LayerRule::new(Rule::Zero),
         LayerKind::AvgPool2d | LayerKind::SumPool2d => LayerRule::new(Rule::Norm),
         LayerKind::MaxPool2d => LayerRule::new(Rule::WinnerTakeAll),
         _ => LayerRule::new(Rule::Pass),

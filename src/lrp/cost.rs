@@ -50,7 +50,7 @@ pub fn multiply_adds(model: &Model, plan: &[LayerRule]) -> Cost {
         cost.forward += products;
         let Some(rule) = plan.get(k) else { continue };
         cost.relevance += match rule.rule {
-            Rule::Epsilon { .. } | Rule::Norm | Rule::WSquare => products,
+            Rule::Zero | Rule::Epsilon { .. } | Rule::Norm | Rule::WSquare => products,
             Rule::ZPlus => 2 * products,
             Rule::AlphaBeta { beta, .. } => (if beta == 0.0 { 2 } else { 4 }) * products,
             Rule::Gamma { .. } => 4 * products,

@@ -2,13 +2,15 @@
 //!
 //! Relevance always starts from the pre-softmax logits (a final softmax is never part of the model's layers).
 
+mod choice;
 mod composite;
 mod cost;
 mod propagate;
 mod rule;
 mod spec;
 
-pub use composite::{Composite, PRESET_NAMES, Selector, check_applicable};
+pub use choice::{Baseline, ChoiceEntry, ChoiceKind, DEFAULT_IG_STEPS, REGISTRY, RuleChoice, entries_of, grid_entries};
+pub use composite::{Composite, DEFAULT_BOX_BOUNDS, Preset, Selector, check_applicable};
 pub use cost::{Cost, multiply_adds};
 pub use propagate::{layer_gradient, layer_relevance, linear_relevance};
 pub use rule::{DEFAULT_STABILIZER, LRP0_EPSILON, LayerRule, Rule};
@@ -31,6 +33,75 @@ pub enum Method {
     InputXGradient,
     /// `x ⊙ (1/n)·Σ_{k=1..n} ∇⟨R₀, f(k/n · x)⟩` (zero baseline, right Riemann sum).
     IntegratedGradients { steps: usize },
+}
+
+impl Method {
+    /// The method with its per-layer rules resolved for `model` (checked: every rule fits its layer).
+    pub fn resolve(&self, model: &Model) -> Result<ResolvedMethod, LrpError> {
+        Ok(match self {
+            Method::Lrp(composite) => ResolvedMethod::Lrp(composite.resolve(model)?),
+            Method::Gradient => ResolvedMethod::Gradient,
+            Method::InputXGradient => ResolvedMethod::InputXGradient,
+            Method::IntegratedGradients { steps } => ResolvedMethod::IntegratedGradients { steps: *steps },
+        })
+    }
+}
+
+/// A [`Method`] for one model: LRP as the rule of every layer (what [`Composite::resolve`] gives). Build it with
+/// [`Method::resolve`] or, for rules edited per layer, [`ResolvedMethod::lrp`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResolvedMethod {
+    /// `plan[k]` is the rule of layer `k`.
+    Lrp(Vec<LayerRule>),
+    Gradient,
+    InputXGradient,
+    IntegratedGradients {
+        steps: usize,
+    },
+}
+
+impl ResolvedMethod {
+    /// LRP with `plan[k]` on layer `k`, after checking that there is one rule per layer, each valid and applicable.
+    pub fn lrp(plan: Vec<LayerRule>, model: &Model) -> Result<Self, LrpError> {
+        if plan.len() != model.layers().len() {
+            return Err(LrpError::Rule(format!(
+                "{} rules given for a model of {} layers",
+                plan.len(),
+                model.layers().len()
+            )));
+        }
+        for (k, (rule, layer)) in plan.iter().zip(model.layers()).enumerate() {
+            let kind = layer.kind();
+            rule.validate()
+                .and_then(|()| check_applicable(kind, &rule.rule))
+                .map_err(|message| LrpError::LayerRule {
+                    index: k,
+                    kind: kind.name().to_string(),
+                    message,
+                })?;
+        }
+        Ok(ResolvedMethod::Lrp(plan))
+    }
+
+    /// The same method as a [`Method`] (LRP: layer `k` assigned `plan[k]` by index).
+    pub fn to_method(&self) -> Method {
+        match self {
+            ResolvedMethod::Lrp(plan) => Method::Lrp(Composite {
+                assignments: plan.iter().enumerate().map(|(k, r)| (Selector::Index(k), *r)).collect(),
+            }),
+            ResolvedMethod::Gradient => Method::Gradient,
+            ResolvedMethod::InputXGradient => Method::InputXGradient,
+            ResolvedMethod::IntegratedGradients { steps } => Method::IntegratedGradients { steps: *steps },
+        }
+    }
+
+    /// The per-layer rules (`None` for the gradient baselines).
+    pub fn plan(&self) -> Option<&[LayerRule]> {
+        match self {
+            ResolvedMethod::Lrp(plan) => Some(plan),
+            _ => None,
+        }
+    }
 }
 
 /// The output relevance to start from.
@@ -181,7 +252,18 @@ pub fn explain(
     target: &Target,
     init: InitRelevance,
 ) -> Result<Explanation, LrpError> {
-    let mut parts = explain_map(model, x, method, target, init, |_, e| e)?;
+    explain_resolved(model, x, &method.resolve(model)?, target, init)
+}
+
+/// [`explain`] with the rules already resolved for `model` (e.g. edited per layer in the window).
+pub fn explain_resolved(
+    model: &Model,
+    x: &ArrayD<f32>,
+    method: &ResolvedMethod,
+    target: &Target,
+    init: InitRelevance,
+) -> Result<Explanation, LrpError> {
+    let mut parts = explain_map_resolved(model, x, method, target, init, |_, e| e)?;
     if parts.len() == 1 {
         return Ok(parts.swap_remove(0));
     }
@@ -195,6 +277,18 @@ pub fn explain_map<R: Send>(
     model: &Model,
     x: &ArrayD<f32>,
     method: &Method,
+    target: &Target,
+    init: InitRelevance,
+    f: impl Fn(usize, Explanation) -> R + Sync,
+) -> Result<Vec<R>, LrpError> {
+    explain_map_resolved(model, x, &method.resolve(model)?, target, init, f)
+}
+
+/// [`explain_map`] with the rules already resolved for `model`.
+pub fn explain_map_resolved<R: Send>(
+    model: &Model,
+    x: &ArrayD<f32>,
+    method: &ResolvedMethod,
     target: &Target,
     init: InitRelevance,
     f: impl Fn(usize, Explanation) -> R + Sync,
@@ -284,7 +378,7 @@ fn forward_and_init(model: &Model, x: &ArrayD<f32>, target: &Target, init: InitR
 fn explain_serial(
     model: &Model,
     x: &ArrayD<f32>,
-    method: &Method,
+    method: &ResolvedMethod,
     target: &Target,
     init: InitRelevance,
 ) -> Result<Explanation, LrpError> {
@@ -296,8 +390,13 @@ fn explain_serial(
         targets,
     } = forward_and_init(model, x, target, init)?;
     let relevance = match method {
-        Method::Lrp(composite) => {
-            let plan = composite.resolve(model)?;
+        ResolvedMethod::Lrp(plan) => {
+            if plan.len() != layers {
+                return Err(LrpError::Rule(format!(
+                    "{} rules given for a model of {layers} layers",
+                    plan.len()
+                )));
+            }
             let mut rel = vec![ArrayD::zeros(IxDyn(&[0])); layers + 1];
             rel[layers] = r0;
             for k in (0..layers).rev() {
@@ -305,15 +404,15 @@ fn explain_serial(
             }
             rel
         }
-        Method::Gradient => gradients(model, &activations, r0),
-        Method::InputXGradient => {
+        ResolvedMethod::Gradient => gradients(model, &activations, r0),
+        ResolvedMethod::InputXGradient => {
             let mut g = gradients(model, &activations, r0);
             for (gk, ak) in g.iter_mut().zip(&activations) {
                 *gk *= ak;
             }
             g
         }
-        Method::IntegratedGradients { steps } => {
+        ResolvedMethod::IntegratedGradients { steps } => {
             let steps = (*steps).max(1);
             let mut sum: Option<Vec<ArrayD<f32>>> = None;
             for step in 1..=steps {

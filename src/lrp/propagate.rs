@@ -136,11 +136,8 @@ pub fn linear_relevance(
     let has_negative_input = any_negative(x);
 
     match rule.rule {
-        Rule::Epsilon { .. } | Rule::Norm => {
-            let e = match rule.rule {
-                Rule::Epsilon { epsilon } => epsilon,
-                _ => st,
-            };
+        Rule::Zero | Rule::Epsilon { .. } | Rule::Norm => {
+            let e = rule.rule.epsilon().unwrap_or(st);
             let mut g = bwd(&ratio(r, &z_rule(), e), w);
             g *= x;
             g

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Default stabiliser of every rule except ε (Zennit's default).
 pub const DEFAULT_STABILIZER: f32 = 1e-6;
-/// The ε used for "LRP-0": small enough to vanish in float32, large enough to avoid 0/0.
+/// The stabiliser of LRP-0 ([`Rule::Zero`]): small enough to vanish in float32, large enough to avoid 0/0.
 pub const LRP0_EPSILON: f32 = 1e-9;
 
 /// A relevance propagation rule for one layer.
@@ -13,7 +13,10 @@ pub const LRP0_EPSILON: f32 = 1e-9;
 /// with `sign(0) = +1`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Rule {
-    /// LRP-ε (Bach et al. 2015): `R_i = x_i Σ_j w_ji R_j / stab_ε(z_j)`. ε = 1e-9 is "LRP-0".
+    /// LRP-0 (Bach et al. 2015): `R_i = x_i Σ_j w_ji R_j / z_j`, computed as LRP-ε with ε = [`LRP0_EPSILON`]
+    /// so that a zero denominator gives 0 instead of NaN.
+    Zero,
+    /// LRP-ε (Bach et al. 2015): `R_i = x_i Σ_j w_ji R_j / stab_ε(z_j)`.
     Epsilon { epsilon: f32 },
     /// LRP-γ (Montavon et al. 2019): positive weights boosted by γ, split by the sign of z.
     Gamma { gamma: f32 },
@@ -47,8 +50,19 @@ pub struct LayerRule {
     pub stabilizer: f32,
 }
 
+impl Rule {
+    /// The ε that stabilises the denominator of LRP-0 and LRP-ε (`None` for every other rule).
+    pub fn epsilon(&self) -> Option<f32> {
+        match *self {
+            Rule::Zero => Some(LRP0_EPSILON),
+            Rule::Epsilon { epsilon } => Some(epsilon),
+            _ => None,
+        }
+    }
+}
+
 impl LayerRule {
-    pub fn new(rule: Rule) -> Self {
+    pub const fn new(rule: Rule) -> Self {
         LayerRule {
             rule,
             bias: true,
@@ -116,7 +130,7 @@ impl LayerRule {
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Rule::Epsilon { epsilon } if epsilon == LRP0_EPSILON => write!(f, "lrp0"),
+            Rule::Zero => write!(f, "lrp0"),
             Rule::Epsilon { epsilon } => write!(f, "epsilon:{epsilon}"),
             Rule::Gamma { gamma } => write!(f, "gamma:{gamma}"),
             Rule::AlphaBeta { alpha, beta } => write!(f, "alphabeta:{alpha},{beta}"),
@@ -132,11 +146,15 @@ impl fmt::Display for Rule {
     }
 }
 
+/// The rule spec (`wsquare@nobias@stab=0`): the modifiers appear when they differ from the defaults.
 impl fmt::Display for LayerRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.rule)?;
         if !self.bias {
             write!(f, "@nobias")?;
+        }
+        if self.stabilizer != DEFAULT_STABILIZER {
+            write!(f, "@stab={}", self.stabilizer)?;
         }
         Ok(())
     }

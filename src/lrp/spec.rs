@@ -1,9 +1,11 @@
-//! Parsing of rule specs (`--rule`): single rules, presets, baselines and per-layer assignments.
+//! Parsing of rule specs (`--rule`, the settings file, the window's fields) into a [`RuleChoice`]: single rules,
+//! presets, baselines and per-layer assignments.
 //!
 //! ```text
 //! SPEC     := RULE | PRESET | BASELINE | ASSIGN (';' ASSIGN)*
 //! RULE     := lrp0 | epsilon:<e> | gamma:<g> | alphabeta:<a>,<b> | zplus | flat | wsquare | zbox:<l>,<h>
 //!             | norm | wta | wta_split | pass         each optionally followed by @nobias and/or @stab=<s>
+//!             | zbox                                   (alone: the bounds of the input's value range, where known)
 //! PRESET   := epsilon_plus | epsilon_plus_flat | epsilon_alpha2_beta1 | epsilon_gamma_box[:<l>,<h>] | seed
 //! BASELINE := gradient | input_x_gradient | integrated_gradients[:<steps>]
 //! ASSIGN   := SELECTOR '=' RULE      SELECTOR := * | dense | conv | pool | maxpool | first | firstconv | last | <index>
@@ -12,8 +14,9 @@
 use std::str::FromStr;
 
 use super::Method;
-use super::composite::{Composite, Selector};
-use super::rule::{LRP0_EPSILON, LayerRule, Rule};
+use super::choice::{Baseline, DEFAULT_IG_STEPS, RuleChoice};
+use super::composite::{Composite, Preset, Selector};
+use super::rule::{LayerRule, Rule};
 use crate::error::LrpError;
 
 fn spec_error(spec: &str, message: impl Into<String>) -> LrpError {
@@ -70,7 +73,7 @@ pub fn parse_layer_rule(spec: &str) -> Result<LayerRule, LrpError> {
         }
     };
     let rule = match name {
-        "lrp0" | "zero" => no_args(Rule::Epsilon { epsilon: LRP0_EPSILON })?,
+        "lrp0" | "zero" => no_args(Rule::Zero)?,
         "epsilon" => Rule::Epsilon {
             epsilon: numbers(spec, name, args, 1)?[0],
         },
@@ -102,7 +105,7 @@ pub fn parse_layer_rule(spec: &str) -> Result<LayerRule, LrpError> {
                     "unknown rule {other:?}; rules: lrp0, epsilon:<e>, gamma:<g>, alphabeta:<a>,<b>, zplus, flat, \
                      wsquare, zbox:<l>,<h>, norm, wta, wta_split; presets: {}; baselines: gradient, \
                      input_x_gradient, integrated_gradients[:<steps>]",
-                    super::composite::PRESET_NAMES.join(", ")
+                    Preset::ALL.map(Preset::name).join(", ")
                 ),
             ));
         }
@@ -147,7 +150,25 @@ fn parse_selector(spec: &str, s: &str) -> Result<Selector, LrpError> {
     })
 }
 
-impl FromStr for Method {
+/// Per-layer assignments `<selector>=<rule>;…`, applied left to right.
+impl FromStr for Composite {
+    type Err = LrpError;
+
+    fn from_str(spec: &str) -> Result<Self, LrpError> {
+        let mut composite = Composite::default();
+        for part in spec.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let Some((sel, rule)) = part.split_once('=') else {
+                return Err(spec_error(spec, format!("{part:?} is not <selector>=<rule>")));
+            };
+            composite
+                .assignments
+                .push((parse_selector(spec, sel)?, parse_layer_rule(rule)?));
+        }
+        Ok(composite)
+    }
+}
+
+impl FromStr for RuleChoice {
     type Err = LrpError;
 
     fn from_str(spec: &str) -> Result<Self, LrpError> {
@@ -160,11 +181,11 @@ impl FromStr for Method {
             None => (s, None),
         };
         match head {
-            "gradient" if args.is_none() => return Ok(Method::Gradient),
-            "input_x_gradient" if args.is_none() => return Ok(Method::InputXGradient),
+            "gradient" if args.is_none() => return Ok(RuleChoice::Baseline(Baseline::Gradient)),
+            "input_x_gradient" if args.is_none() => return Ok(RuleChoice::Baseline(Baseline::InputXGradient)),
             "integrated_gradients" => {
                 let steps = match args {
-                    None => 32,
+                    None => DEFAULT_IG_STEPS,
                     Some(a) => a
                         .trim()
                         .parse::<usize>()
@@ -172,42 +193,41 @@ impl FromStr for Method {
                         .filter(|&n| n > 0)
                         .ok_or_else(|| spec_error(spec, "integrated_gradients:<steps> needs a positive integer"))?,
                 };
-                return Ok(Method::IntegratedGradients { steps });
+                return Ok(RuleChoice::Baseline(Baseline::IntegratedGradients { steps }));
             }
+            "zbox" if args.is_none() => return Ok(RuleChoice::InputBox),
             _ => {}
         }
-        if super::composite::PRESET_NAMES.contains(&head) {
-            let bounds = match (head, args) {
-                (_, None) => None,
-                ("epsilon_gamma_box", Some(a)) => {
-                    let v = numbers(spec, "epsilon_gamma_box", Some(a), 2)?;
+        if let Some(preset) = Preset::from_name(head) {
+            let bounds = match args {
+                None => None,
+                Some(a) if preset.takes_bounds() => {
+                    let v = numbers(spec, head, Some(a), 2)?;
                     if v[0] > v[1] {
                         return Err(spec_error(spec, "box bounds need low ≤ high"));
                     }
                     Some((v[0], v[1]))
                 }
-                _ => return Err(spec_error(spec, format!("preset {head} takes no parameters"))),
+                Some(_) => return Err(spec_error(spec, format!("preset {head} takes no parameters"))),
             };
-            return Composite::preset(head, bounds)
-                .map(Method::Lrp)
-                .ok_or_else(|| spec_error(spec, "unknown preset"));
+            return Ok(RuleChoice::Preset { preset, bounds });
         }
         let is_assignment = s
             .split_once('=')
             .is_some_and(|(lhs, _)| !lhs.contains('@') && !lhs.contains(':'));
         if is_assignment {
-            let mut composite = Composite::default();
-            for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-                let Some((sel, rule)) = part.split_once('=') else {
-                    return Err(spec_error(spec, format!("{part:?} is not <selector>=<rule>")));
-                };
-                composite
-                    .assignments
-                    .push((parse_selector(spec, sel)?, parse_layer_rule(rule)?));
-            }
-            return Ok(Method::Lrp(composite));
+            return s.parse().map(RuleChoice::Layers);
         }
-        Ok(Method::Lrp(Composite::uniform(parse_layer_rule(s)?)))
+        parse_layer_rule(s).map(RuleChoice::Rule)
+    }
+}
+
+/// A spec straight to the engine's method (z^B without bounds cannot be applied: no input range is known here).
+impl FromStr for Method {
+    type Err = LrpError;
+
+    fn from_str(spec: &str) -> Result<Self, LrpError> {
+        spec.parse::<RuleChoice>()?.method(None)
     }
 }
 
@@ -230,7 +250,7 @@ mod tests {
         assert_eq!(r[0].1.rule, Rule::AlphaBeta { alpha: 2.0, beta: 1.0 });
         assert!(!r[0].1.bias);
         assert_eq!(r[0].1.stabilizer, 1e-16);
-        assert_eq!(rules_of("lrp0")[0].1.rule, Rule::Epsilon { epsilon: LRP0_EPSILON });
+        assert_eq!(rules_of("lrp0")[0].1.rule, Rule::Zero);
         assert_eq!(rules_of("zbox:-1,1")[0].1.rule, Rule::ZBox { low: -1.0, high: 1.0 });
     }
 
@@ -262,8 +282,8 @@ mod tests {
             Some(Rule::ZBox { low: -1.0, high: 1.0 })
         );
         assert_eq!(boxed.last().map(|r| r.0), Some(Selector::FirstConv));
-        for name in super::super::composite::PRESET_NAMES {
-            assert!(name.parse::<Method>().is_ok(), "{name}");
+        for preset in Preset::ALL {
+            assert!(preset.name().parse::<Method>().is_ok(), "{}", preset.name());
         }
     }
 

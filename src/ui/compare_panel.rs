@@ -149,7 +149,7 @@ pub fn compare_panel_ui(
                     }
                     (_, Err(e)) => {
                         ui.allocate_ui(Vec2::splat(side), |ui| {
-                            ui.colored_label(ui.visuals().error_fg_color, e);
+                            ui.colored_label(ui.visuals().error_fg_color, e.to_string());
                         });
                     }
                     _ => {}

@@ -6,9 +6,9 @@ use egui_plot::{Line, Plot};
 
 use super::fmt_num;
 use crate::app::Command;
-use crate::app::rules::{BASELINES, PRESETS, SINGLE_RULES};
 use crate::app::state::{Session, Settings};
 use crate::heatmap::plot::{BASELINE_COLOR, PALETTE};
+use crate::lrp::REGISTRY;
 
 /// The exported plot's colours: the current rule, the second rule, the random baseline.
 const COLORS: [Color32; 3] = [rgb(PALETTE[0]), rgb(PALETTE[1]), rgb(BASELINE_COLOR)];
@@ -33,10 +33,10 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session
         ui.label(format!("current rule: {}", settings.rule_choice));
         ui.label("versus");
         egui::ComboBox::from_id_salt("faith_rule")
-            .selected_text(&settings.faith_rule)
+            .selected_text(settings.faith_rule.to_string())
             .show_ui(ui, |ui| {
-                for c in PRESETS.iter().chain(&SINGLE_RULES).chain(&BASELINES) {
-                    ui.selectable_value(&mut settings.faith_rule, c.spec.to_string(), c.spec);
+                for entry in &REGISTRY {
+                    ui.selectable_value(&mut settings.faith_rule, entry.choice.clone(), entry.spec);
                 }
             })
             .response

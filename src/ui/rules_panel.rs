@@ -2,31 +2,26 @@
 
 use super::theme::ACCENT;
 use crate::app::Command;
-use crate::app::rules::{self, BASELINES, PRESETS, RuleChoice, SINGLE_RULES};
+use crate::app::rules;
 use crate::app::state::{Session, Settings};
-use crate::lrp::{LayerRule, Rule};
+use crate::lrp::{ChoiceKind, LayerRule, Rule, entries_of};
 use crate::model::Model;
 
 /// Picker and table. Every edit is sent at once, so the heatmap follows a slider while it is dragged.
 pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
     let mut commands = Vec::new();
     ui.heading("Rules");
-    for (title, choices) in [
-        ("Presets", &PRESETS[..]),
-        ("One rule everywhere", &SINGLE_RULES[..]),
-        ("Baselines", &BASELINES[..]),
-    ] {
-        ui.label(egui::RichText::new(title).small().weak());
+    for kind in ChoiceKind::ALL {
+        ui.label(egui::RichText::new(kind.title()).small().weak());
         ui.horizontal_wrapped(|ui| {
-            for RuleChoice { spec, description } in choices {
-                let name = spec.split(':').next().unwrap_or(spec);
-                let selected = settings.rule_choice == *spec && settings.layer_rules.is_none();
+            for entry in entries_of(kind) {
+                let selected = settings.rule_choice == entry.choice && settings.layer_rules.is_none();
                 if ui
-                    .selectable_label(selected, name)
-                    .on_hover_text(*description)
+                    .selectable_label(selected, entry.name)
+                    .on_hover_text(entry.description)
                     .clicked()
                 {
-                    commands.push(Command::ChooseRule((*spec).to_string()));
+                    commands.push(Command::ChooseRule(entry.choice.clone()));
                 }
             }
         });
@@ -135,9 +130,7 @@ fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule
                 changed |= r.changed();
             };
         match &mut rule.rule {
-            Rule::Epsilon { epsilon } if *epsilon != crate::lrp::LRP0_EPSILON => {
-                slider(ui, epsilon, 1e-6..=10.0, "ε", true)
-            }
+            Rule::Epsilon { epsilon } => slider(ui, epsilon, 1e-6..=10.0, "ε", true),
             Rule::Gamma { gamma } => slider(ui, gamma, 0.0..=5.0, "γ", false),
             Rule::AlphaBeta { alpha, beta } => {
                 slider(ui, alpha, 0.0..=5.0, "α", false);
