@@ -48,7 +48,7 @@ pub fn run_gui_with(options: GuiOptions, setup: impl FnOnce(&mut LrpApp) + 'stat
         viewport: egui::ViewportBuilder::default()
             .with_title("LRP Explorer")
             .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([800.0, 500.0])
+            .with_min_inner_size(crate::ui::MIN_WINDOW_SIZE)
             .with_drag_and_drop(true),
         persist_window: true,
         ..Default::default()

@@ -69,7 +69,7 @@ pub struct Settings {
     /// Faithfulness: the rule compared with the current one.
     #[serde(deserialize_with = "super::settings_store::faith_rule_or_default")]
     pub faith_rule: RuleChoice,
-    /// Faithfulness: how many samples from the first (1 = the current sample only).
+    /// Faithfulness: how many samples from the first (1 = the current sample only; 100 by default).
     pub faith_samples: usize,
     /// Faithfulness: steps and the fraction removed at the last step.
     pub faith_steps: usize,
@@ -142,7 +142,7 @@ impl Default for Settings {
             compare_across_samples: false,
             compare_count: 8,
             faith_rule: RuleChoice::Baseline(Baseline::Gradient),
-            faith_samples: 1,
+            faith_samples: 100,
             faith_steps: 20,
             faith_fraction: 0.2,
             brush_radius: 1.2,

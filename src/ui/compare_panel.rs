@@ -101,6 +101,15 @@ pub fn compare_panel_ui(
     let Some((_, textures)) = &cache.grid else {
         return commands;
     };
+    let what = if settings.compare_across_samples && session.canvas.is_none() {
+        format!(
+            "{} on {} samples from #{}",
+            settings.rule_choice, settings.compare_count, settings.sample
+        )
+    } else {
+        format!("every rule on {}", super::subject_text(settings, session))
+    };
+    ui.label(egui::RichText::new(what).strong());
     ui.label(
         egui::RichText::new("click two cells to see their difference (first − second)")
             .small()
@@ -112,16 +121,19 @@ pub fn compare_panel_ui(
     egui::Grid::new("compare_grid").spacing([8.0, 6.0]).show(ui, |ui| {
         for (i, (cell, texture)) in grid.cells.iter().zip(textures).enumerate() {
             ui.vertical(|ui| {
-                ui.label(egui::RichText::new(&cell.label).small().strong());
+                // One line per name, cut to the cell (the whole name on hover), so that every row stays even.
+                ui.set_width(side);
+                ui.add(egui::Label::new(egui::RichText::new(&cell.label).small().strong()).truncate());
                 match (texture, &cell.relevance) {
                     (Some(t), Ok(r)) => {
-                        let response = ui
-                            .add(
-                                egui::Image::new(t)
-                                    .fit_to_exact_size(Vec2::splat(side))
-                                    .sense(Sense::click()),
-                            )
-                            .on_hover_text(format!("Σ relevance {}", fmt_num(r.iter().sum())));
+                        let image = egui::Image::new(t)
+                            .fit_to_exact_size(Vec2::splat(side))
+                            .sense(Sense::click());
+                        let response = super::framed_image(ui, image).on_hover_text(format!(
+                            "{}: Σ relevance {}",
+                            cell.label,
+                            fmt_num(r.iter().sum())
+                        ));
                         let response = response.accessible_name(format!("compare cell {}", cell.label));
                         if cache.selected.contains(&i) {
                             ui.painter().rect_stroke(
@@ -151,7 +163,7 @@ pub fn compare_panel_ui(
     if let Some(i) = clicked {
         select_cell(&mut cache.selected, i);
     }
-    difference_ui(ui, &grid, cache, settings, (h, w));
+    difference_ui(ui, &grid, view, settings, (h, w));
     commands
 }
 
@@ -170,10 +182,11 @@ pub fn select_cell(selected: &mut Vec<usize>, i: usize) {
 fn difference_ui(
     ui: &mut egui::Ui,
     grid: &Arc<CompareResult>,
-    cache: &mut CompareCache,
+    view: &mut ViewCache,
     settings: &Settings,
     (h, w): (usize, usize),
 ) {
+    let cache = &mut view.compare;
     let [a, b] = cache.selected[..] else {
         return;
     };
@@ -189,11 +202,14 @@ fn difference_ui(
             .load_texture("compare_diff", color_image(&img), TextureOptions::NEAREST);
         cache.diff = Some((key, t));
     }
-    if let Some((_, t)) = &cache.diff {
+    if let Some((_, t)) = cache.diff.clone() {
         ui.separator();
         let title = format!("Difference: {} − {}", grid.cells[a].label, grid.cells[b].label);
         ui.label(egui::RichText::new(&title).strong());
-        ui.add(egui::Image::new(t).fit_to_exact_size(Vec2::splat(200.0)))
-            .on_hover_text(format!("max |difference| {}", fmt_num(heatmap::max_abs(&diff))));
+        let side = 200.0;
+        let max = heatmap::max_abs(&diff);
+        super::framed_image(ui, egui::Image::new(&t).fit_to_exact_size(Vec2::splat(side)))
+            .on_hover_text(format!("max |difference| {}", fmt_num(max)));
+        super::heatmap_view::colorbar_ui(ui, view, settings.colormap, max, side);
     }
 }

@@ -79,9 +79,15 @@ pub fn draw_panel_ui(
         {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new("As the model sees it").strong());
-                ui.add(egui::Image::new(&tex.digit).fit_to_exact_size(Vec2::splat(side / 2.0)));
+                super::framed_image(
+                    ui,
+                    egui::Image::new(&tex.digit).fit_to_exact_size(Vec2::splat(side / 2.0)),
+                );
                 ui.label(egui::RichText::new("Relevance").strong());
-                ui.add(egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side / 2.0)));
+                super::framed_image(
+                    ui,
+                    egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side / 2.0)),
+                );
             });
         }
     });
@@ -118,7 +124,7 @@ pub fn draw_panel_ui(
         (Some(_), Some(r)) => {
             ui.label(
                 egui::RichText::new(format!(
-                    "predicted {} ({:.1} %) · logit {}",
+                    "predicted {} ({:.1} %) · logit {} · a drawn digit has no label",
                     r.predicted(),
                     100.0 * r.probabilities.get(r.predicted()).copied().unwrap_or(0.0),
                     fmt_num(r.logits.get(r.predicted()).copied().unwrap_or(0.0))

@@ -2,7 +2,7 @@
 //! rule and the random baseline, with AOPC; computed in the background with progress and Cancel; CSV and PNG export.
 
 use egui::Color32;
-use egui_plot::{Legend, Line, Plot};
+use egui_plot::{Line, Plot};
 
 use super::fmt_num;
 use crate::app::Command;
@@ -49,7 +49,7 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session
                 .range(1..=n)
                 .prefix("samples: "),
         )
-        .on_hover_text("1: the current sample; more: the first N samples of the set")
+        .on_hover_text("1: the current sample; more: the first N samples of the set (default 100)")
         .accessible_name("faithfulness samples");
         ui.add(
             egui::DragValue::new(&mut settings.faith_steps)
@@ -95,6 +95,7 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session
         ui.weak("press Run to compute the curves");
         return commands;
     };
+    // The legend (each rule in its curve's colour) sits above the plot, where it cannot cover a curve.
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("over {} sample(s) · AOPC:", f.samples));
         for (c, color) in f.curves.iter().zip(COLORS) {
@@ -103,7 +104,6 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session
     });
     Plot::new("faithfulness_plot")
         .height(260.0)
-        .legend(Legend::default())
         .x_axis_label("fraction removed")
         .y_axis_label("target logit")
         .show(ui, |p| {

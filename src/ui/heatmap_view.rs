@@ -38,27 +38,31 @@ pub fn heatmap_view_ui(
     let label = session.dataset.as_ref().and_then(|d| d.label(settings.sample));
     let titles = [
         match label {
-            _ if session.canvas.is_some() => "Drawn digit".to_string(),
+            _ if session.canvas.is_some() => "Drawn digit (no label)".to_string(),
             Some(l) => format!("Input #{} (label {l})", settings.sample),
             None => format!("Input #{}", settings.sample),
         },
         match result.and_then(|r| r.contrast) {
-            Some(against) => format!("Relevance for class {class} rather than {against}"),
-            None => format!("Relevance for class {class}"),
+            Some(against) if against != class => format!("Relevance for class {class} rather than {against}"),
+            _ => format!("Relevance for class {class}"),
         },
         "Overlay".to_string(),
     ];
-    let textures: [&TextureHandle; 3] = [&tex.digit, &tex.heat, &tex.overlay];
+    let textures: [(&TextureHandle, &str); 3] = [
+        (&tex.digit, "digit image"),
+        (&tex.heat, "heatmap image"),
+        (&tex.overlay, "overlay image"),
+    ];
     let mut hovered = None;
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = gap;
-        for (title, texture) in titles.iter().zip(textures) {
+        for (title, (texture, name)) in titles.iter().zip(textures) {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new(title).strong());
                 let image = egui::Image::new(texture)
                     .fit_to_exact_size(Vec2::splat(side))
                     .sense(Sense::hover());
-                let response = ui.add(image);
+                let response = super::framed_image(ui, image).accessible_name(name);
                 if let Some(pos) = response.hover_pos() {
                     let rel = (pos - response.rect.min) / side;
                     let (r, c) = (
@@ -102,40 +106,62 @@ pub fn heatmap_view_ui(
             )
         }
     };
-    ui.label(egui::RichText::new(readout).monospace());
+    // One line whatever is hovered: a readout that wraps differently would move everything below it.
+    ui.add(egui::Label::new(egui::RichText::new(readout).monospace()).truncate());
     commands
 }
 
+/// Width of the display options on one line; narrower views put the overlay slider on a second line.
+const ONE_LINE_OPTIONS: f32 = 640.0;
+
+/// Colormap, scale and overlay opacity: every control keeps its width whatever is chosen, and the rows depend only
+/// on the view's width, so nothing shifts when an option changes.
 fn display_options_ui(ui: &mut egui::Ui, settings: &mut Settings) {
-    ui.horizontal_wrapped(|ui| {
-        egui::ComboBox::from_label("Colormap")
+    let one_line = ui.available_width() >= ONE_LINE_OPTIONS;
+    ui.horizontal(|ui| {
+        egui::ComboBox::from_id_salt("colormap")
+            .width(150.0)
             .selected_text(settings.colormap.name())
             .show_ui(ui, |ui| {
                 for c in Colormap::ALL {
                     ui.selectable_value(&mut settings.colormap, c, c.name());
                 }
-            });
+            })
+            .response
+            .accessible_name("Colormap")
+            .on_hover_text("colormap of the heatmaps");
         ui.separator();
         ui.label("Scale:");
         ui.radio_value(&mut settings.normalization, Normalization::PerImage, "per image");
         ui.radio_value(&mut settings.normalization, Normalization::Shared, "shared");
-        if settings.normalization == Normalization::Shared {
-            ui.add(
-                egui::DragValue::new(&mut settings.shared_scale)
-                    .speed(0.01)
-                    .range(1e-6..=1e6),
-            )
-            .accessible_name("shared scale")
-            .on_hover_text("|relevance| mapped to the ends of the colormap, for every image");
+        // Always there (greyed out per image), so that picking "shared" does not move what follows.
+        ui.add_enabled(
+            settings.normalization == Normalization::Shared,
+            egui::DragValue::new(&mut settings.shared_scale)
+                .speed(0.01)
+                .range(1e-6..=1e6),
+        )
+        .accessible_name("shared scale")
+        .on_hover_text("|relevance| mapped to the ends of the colormap, for every image (shared scale)");
+        if one_line {
+            ui.separator();
+            overlay_slider_ui(ui, settings);
         }
-        ui.separator();
-        ui.add(egui::Slider::new(&mut settings.overlay_opacity, 0.0..=1.0).text("overlay"))
-            .accessible_name("overlay opacity");
     });
+    if !one_line {
+        ui.horizontal(|ui| overlay_slider_ui(ui, settings));
+    }
     ui.add_space(4.0);
 }
 
-fn colorbar_ui(ui: &mut egui::Ui, view: &mut ViewCache, cmap: Colormap, scale: f32, width: f32) {
+fn overlay_slider_ui(ui: &mut egui::Ui, settings: &mut Settings) {
+    ui.spacing_mut().slider_width = 90.0;
+    ui.add(egui::Slider::new(&mut settings.overlay_opacity, 0.0..=1.0).text("overlay"))
+        .accessible_name("overlay opacity");
+}
+
+/// A colour bar `width` wide with `−scale`, `0` and `+scale` under it.
+pub fn colorbar_ui(ui: &mut egui::Ui, view: &mut ViewCache, cmap: Colormap, scale: f32, width: f32) {
     let texture = view.colorbar(ui.ctx(), cmap);
     let (rect, _) = ui.allocate_exact_size(vec2(width, 14.0), Sense::hover());
     ui.painter().image(

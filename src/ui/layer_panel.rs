@@ -30,7 +30,10 @@ pub fn layer_panel_ui(
             .small()
             .weak(),
     );
-    egui::ScrollArea::vertical()
+    // A position chosen by the keys (or elsewhere) is scrolled into view; the first frame keeps the view still.
+    let moved = view.stepper_layer.is_some_and(|l| l != selected);
+    view.stepper_layer = Some(selected);
+    let stepper = egui::ScrollArea::vertical()
         .id_salt("stepper")
         .max_height(150.0)
         .show(ui, |ui| {
@@ -40,11 +43,18 @@ pub fn layer_panel_ui(
                 let r = ui
                     .selectable_label(k == selected, text)
                     .accessible_name(format!("layer position {k}"));
+                if k == selected && moved {
+                    r.scroll_to_me_animation(None, egui::style::ScrollAnimation::none());
+                }
                 if r.clicked() {
                     commands.push(Command::SelectLayer(k));
                 }
             }
         });
+    // The stepper's own scrolling stops there: bring the list itself into the view around it too.
+    if moved {
+        ui.scroll_to_rect_animation(stepper.inner_rect, None, egui::style::ScrollAnimation::none());
+    }
     ui.separator();
     let output_total = result.totals.last().copied().unwrap_or(0.0);
     let total = result.totals.get(selected).copied().unwrap_or(0.0);
@@ -100,12 +110,10 @@ fn channels_ui(
                 ui.vertical(|ui| {
                     ui.horizontal(|ui| {
                         ui.spacing_mut().item_spacing.x = 2.0;
-                        let r = ui
-                            .add(
-                                egui::Image::new(&m.relevance)
-                                    .fit_to_exact_size(Vec2::splat(size))
-                                    .sense(egui::Sense::click()),
-                            )
+                        let image = egui::Image::new(&m.relevance)
+                            .fit_to_exact_size(Vec2::splat(size))
+                            .sense(egui::Sense::click());
+                        let r = super::framed_image(ui, image)
                             .accessible_name(format!("channel {ch} relevance"))
                             .on_hover_text(format!("channel {ch}: Σ relevance {}", fmt_num(m.total)));
                         if r.clicked() {
@@ -229,7 +237,7 @@ fn totals_ui(ui: &mut egui::Ui, model: &Model, result: &ExplainResult, selected:
     let sel = points.get(selected).copied();
     let output_total = f64::from(result.totals.last().copied().unwrap_or(0.0));
     let layers = model.layers().len();
-    Plot::new("totals_plot")
+    let shown = Plot::new("totals_plot")
         .height(120.0)
         .allow_zoom(false)
         .allow_scroll(false)
@@ -250,4 +258,5 @@ fn totals_ui(ui: &mut egui::Ui, model: &Model, result: &ExplainResult, selected:
                 p.points(Points::new("selected", vec![s]).radius(6.0).color(ACCENT));
             }
         });
+    let _ = shown.response.accessible_name("relevance per layer");
 }

@@ -26,6 +26,25 @@ pub use textures::ViewCache;
 use crate::app::Command;
 use crate::app::state::{CentralTab, Session, Settings};
 
+/// The smallest window the layout is made for (every view visible from here up); set on the viewport.
+pub const MIN_WINDOW_SIZE: [f32; 2] = [960.0, 640.0];
+/// The narrowest the views in the centre get.
+pub const CENTRAL_MIN_WIDTH: f32 = 440.0;
+/// The narrowest the sample browser gets.
+const SIDE_MIN_WIDTH: f32 = 150.0;
+/// The narrowest the Rules panel gets.
+const RULES_MIN_WIDTH: f32 = 230.0;
+/// Below this width the Explain tab puts the output above the layers instead of beside them.
+const TWO_COLUMNS_WIDTH: f32 = 600.0;
+
+/// First widths of the sample browser and the Rules panel for a window `full` points wide: 196 and 350 at
+/// 1280, 157 and 307 at 1024, so that the views keep their room.
+pub fn side_panel_widths(full: f32) -> (f32, f32) {
+    let left = (full * 0.153).clamp(SIDE_MIN_WIDTH, 196.0);
+    let right = (full * 0.3).clamp(RULES_MIN_WIDTH, 350.0);
+    (left, right)
+}
+
 /// The whole window: menu, status bar, sample browser (left), rules and export (right), views (centre).
 pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
     theme::apply(ui.ctx(), settings.dark_mode, &mut view.theme);
@@ -34,21 +53,29 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         commands.extend(menu_bar::menu_bar_ui(ui, settings, session, view));
     });
     egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
+    // Both side panels can be dragged wider or narrower; together they leave the views at least
+    // CENTRAL_MIN_WIDTH. Their contents scroll instead of widening them, so the width is the user's.
+    let full = ui.available_width();
+    let (left, right) = side_panel_widths(full);
+    let room = (full - CENTRAL_MIN_WIDTH).max(2.0 * SIDE_MIN_WIDTH);
     egui::Panel::left("samples")
         .resizable(true)
-        .default_size(196.0)
-        .min_size(150.0)
+        .default_size(left)
+        .size_range(SIDE_MIN_WIDTH..=(room * 0.4).max(SIDE_MIN_WIDTH))
         .show(ui, |ui| {
             commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view))
         });
     egui::Panel::right("rules")
         .resizable(true)
-        .default_size(350.0)
-        .min_size(280.0)
+        .default_size(right)
+        .size_range(RULES_MIN_WIDTH..=(room * 0.6).max(RULES_MIN_WIDTH))
         .show(ui, |ui| {
-            egui::ScrollArea::vertical().id_salt("rules_scroll").show(ui, |ui| {
-                commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
-            });
+            egui::ScrollArea::both()
+                .id_salt("rules_scroll")
+                .auto_shrink([false, false])
+                .show(ui, |ui| {
+                    commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
+                });
         });
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
@@ -69,7 +96,7 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
                     CentralTab::Compare => {
                         commands.extend(compare_panel::compare_panel_ui(ui, settings, session, view))
                     }
-                    CentralTab::Ledger => ledger_panel::ledger_panel_ui(ui, session),
+                    CentralTab::Ledger => ledger_panel::ledger_panel_ui(ui, settings, session),
                     CentralTab::Faithfulness => {
                         commands.extend(faithfulness_panel::faithfulness_panel_ui(ui, settings, session))
                     }
@@ -101,10 +128,16 @@ fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session,
     let mut commands = heatmap_view::heatmap_view_ui(ui, settings, session, view);
     ui.add_space(6.0);
     ui.separator();
-    ui.columns(2, |cols| {
-        commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
-        commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
-    });
+    if ui.available_width() >= TWO_COLUMNS_WIDTH {
+        ui.columns(2, |cols| {
+            commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
+            commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+        });
+    } else {
+        commands.extend(output_panel::output_panel_ui(ui, settings, session));
+        ui.separator();
+        commands.extend(layer_panel::layer_panel_ui(ui, settings, session, view));
+    }
     commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
     arithmetic_view::arithmetic_view_ui(ui, session, view);
     commands
@@ -124,6 +157,27 @@ pub fn position_label(model: &crate::model::Model, k: usize) -> String {
         let layer = &model.layers()[k - 1];
         format!("{} {} · {shape}", k - 1, layer.kind().name())
     }
+}
+
+/// What the current explanation is of: `the drawn digit (no label)`, `sample #3 (label 7)`, `sample #3 (no label)`.
+pub fn subject_text(settings: &Settings, session: &Session) -> String {
+    if session.canvas.is_some() {
+        return "the drawn digit (no label)".to_string();
+    }
+    let i = settings.sample;
+    match session.dataset.as_ref().and_then(|d| d.label(i)) {
+        Some(l) => format!("sample #{i} (label {l})"),
+        None => format!("sample #{i} (no label)"),
+    }
+}
+
+/// An image with a thin frame around it, so that white heatmaps keep their edge on a light background.
+pub fn framed_image(ui: &mut egui::Ui, image: egui::Image<'_>) -> egui::Response {
+    let response = ui.add(image);
+    let stroke = ui.visuals().widgets.noninteractive.bg_stroke;
+    ui.painter()
+        .rect_stroke(response.rect, 0.0, stroke, egui::StrokeKind::Outside);
+    response
 }
 
 /// A compact number: `1.23e-4`, `0.0123`, `12.3`.

@@ -2,7 +2,7 @@
 //! the initial relevance.
 
 use egui::Color32;
-use egui_plot::{Bar, BarChart, Plot};
+use egui_plot::{Bar, BarChart, GridInput, GridMark, Plot};
 
 use super::fmt_num;
 use super::theme::{ACCENT, CORRECT};
@@ -18,7 +18,13 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         ui.weak("no explanation yet");
         return commands;
     };
-    let label = session.dataset.as_ref().and_then(|d| d.label(result.sample));
+    // A drawn digit has no label: it must not borrow the label of the sample it replaced.
+    let drawn = session.canvas.is_some();
+    let label = if drawn {
+        None
+    } else {
+        session.dataset.as_ref().and_then(|d| d.label(result.sample))
+    };
     let predicted = result.predicted();
     ui.horizontal_wrapped(|ui| {
         ui.label(format!("predicted {predicted}"));
@@ -26,14 +32,22 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
             "({:.1} %)",
             100.0 * result.probabilities.get(predicted).copied().unwrap_or(0.0)
         ));
-        if let Some(l) = label {
-            let (text, color) = if usize::from(l) == predicted {
-                ("correct", CORRECT)
-            } else {
-                ("wrong", super::theme::MISTAKE)
-            };
-            ui.label(format!("· label {l}"));
-            ui.colored_label(color, text);
+        match label {
+            Some(l) => {
+                let (text, color) = if usize::from(l) == predicted {
+                    ("correct", CORRECT)
+                } else {
+                    ("wrong", super::theme::MISTAKE)
+                };
+                ui.label(format!("· label {l}"));
+                ui.colored_label(color, text);
+            }
+            None if drawn => {
+                ui.weak("· drawn digit: no label");
+            }
+            None => {
+                ui.weak("· no label");
+            }
         }
     });
     ui.horizontal(|ui| {
@@ -74,6 +88,7 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         .include_x(-0.6)
         .include_x(values.len() as f64 - 0.4)
         .include_y(0.0)
+        .x_grid_spacer(class_marks)
         .x_axis_formatter(|mark, _| {
             let k = mark.value.round();
             if (mark.value - k).abs() < 1e-6 && k >= 0.0 {
@@ -94,9 +109,11 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
     {
         let x = plot.transform.value_from_position(pos).x.round();
         if x >= 0.0 && (x as usize) < values.len() {
-            // Right- or shift-click: "why the target rather than this class".
+            // Right- or shift-click: "why the target rather than this class" (never the target itself).
             if secondary || shift {
-                commands.push(Command::SetContrast(Some(x as usize)));
+                if x as usize != result.target {
+                    commands.push(Command::SetContrast(Some(x as usize)));
+                }
             } else {
                 commands.push(Command::SelectClass(Some(x as usize)));
             }
@@ -110,7 +127,8 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
             .selected_text(text)
             .show_ui(ui, |ui| {
                 ui.selectable_value(&mut contrast, None, "— (no contrast)");
-                for c in 0..values.len() {
+                // A class against itself is zero everywhere: not offered.
+                for c in (0..values.len()).filter(|&c| c != result.target) {
                     ui.selectable_value(&mut contrast, Some(c), format!("class {c}"));
                 }
             })
@@ -121,6 +139,20 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
             commands.push(Command::SetContrast(contrast));
         }
     });
+    if result.contrast == Some(result.target) {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                super::theme::MISTAKE,
+                format!(
+                    "class {} rather than itself explains nothing: choose another class",
+                    result.target
+                ),
+            );
+            if ui.button("No contrast").clicked() {
+                commands.push(Command::SetContrast(None));
+            }
+        });
+    }
     ui.horizontal_wrapped(|ui| {
         ui.label("Explain:");
         if ui
@@ -156,4 +188,17 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         fmt_num(result.totals.last().copied().unwrap_or(0.0))
     ));
     commands
+}
+
+/// One axis mark per class (0, 1, …, 9), whatever the plot's width.
+fn class_marks(input: GridInput) -> Vec<GridMark> {
+    let (lo, hi) = input.bounds;
+    let first = lo.ceil().max(0.0) as i64;
+    let last = hi.floor() as i64;
+    (first..=last)
+        .map(|k| GridMark {
+            value: k as f64,
+            step_size: 1.0,
+        })
+        .collect()
 }

@@ -46,13 +46,15 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.label(egui::RichText::new("Per layer").strong());
     let bounds = session.preprocess.box_bounds();
-    ui.spacing_mut().slider_width = 64.0;
+    // The sliders take what the panel leaves beside the layer names and pickers, so that the table (its ε and γ
+    // included) fits the panel as the user sizes it.
+    ui.spacing_mut().slider_width = (ui.available_width() - 240.0).clamp(30.0, 120.0);
     egui::Grid::new("layer_rules")
         .striped(true)
         .num_columns(3)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            for h in ["Layer · output shape", "Rule", "Parameters"] {
+            for h in ["Layer · shape", "Rule", "Parameters"] {
                 ui.label(egui::RichText::new(h).small().strong());
             }
             ui.end_row();
@@ -157,4 +159,21 @@ fn parameters_ui(ui: &mut egui::Ui, k: usize, model: &Model, current: &LayerRule
 /// `8×24×24`.
 fn shape_text(shape: &[usize]) -> String {
     shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×")
+}
+
+/// A layer's rule as the table shows it, numbers in the table's format: `ε 1.00e-6`, `γ 0.2500`, `z+ · no bias`.
+pub fn rule_text(rule: &LayerRule) -> String {
+    let name = rules::rule_name(&rule.rule);
+    let n = super::fmt_num;
+    let mut text = match rule.rule {
+        Rule::Epsilon { epsilon } if epsilon != crate::lrp::LRP0_EPSILON => format!("{name} {}", n(epsilon)),
+        Rule::Gamma { gamma } => format!("{name} {}", n(gamma)),
+        Rule::AlphaBeta { alpha, beta } => format!("α {} β {}", n(alpha), n(beta)),
+        Rule::ZBox { low, high } => format!("{name} [{}, {}]", n(low), n(high)),
+        _ => name.to_string(),
+    };
+    if !rule.bias {
+        text.push_str(" · no bias");
+    }
+    text
 }

@@ -37,7 +37,12 @@ pub fn status_bar_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) 
             ui.separator();
         }
         if let Some(r) = &session.result {
-            ui.label(format!("explained #{} in {:.2} ms", r.sample, r.duration_ms));
+            let what = if session.canvas.is_some() {
+                "the drawn digit".to_string()
+            } else {
+                format!("#{}", r.sample)
+            };
+            ui.label(format!("explained {what} in {:.2} ms", r.duration_ms));
             ui.label(format!("rules: {}", settings.rule_choice));
         }
         if session.pending > 0 {

@@ -68,6 +68,14 @@ pub struct ViewCache {
     pub check: super::check_panel::CheckCache,
     /// The rule arithmetic view's chosen position and last computation.
     pub arithmetic: super::arithmetic_view::ArithmeticCache,
+    /// The sample the browser last scrolled to (or saw clicked); another one is scrolled into view.
+    pub browser_sample: Option<usize>,
+    /// The stepper position last shown; another one is scrolled into view.
+    pub stepper_layer: Option<usize>,
+    /// A unit just chosen whose conditional view is still to be scrolled into view.
+    pub scroll_to_unit: Option<(usize, usize)>,
+    /// The unit last seen chosen.
+    pub seen_unit: Option<(usize, usize)>,
 }
 
 /// An egui image of an RGBA picture.

@@ -60,14 +60,41 @@ pub fn unit_picker_ui(ui: &mut egui::Ui, session: &Session, layer: usize) -> Vec
 /// The conditional heatmap beside the full one, and the gallery of the unit's top samples.
 pub fn unit_view_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
     let mut commands = Vec::new();
+    if session.unit != view.seen_unit {
+        view.seen_unit = session.unit;
+        view.scroll_to_unit = session.unit;
+    }
     let (Some((position, unit)), Some(model)) = (session.unit, &session.model) else {
         return commands;
     };
+    // The conditional view of a unit just chosen (a bar or a channel clicked above) is scrolled into view until
+    // its gallery is there.
+    let shown = ui.scope(|ui| unit_contents_ui(ui, settings, session, view, (position, unit), model));
+    commands.extend(shown.inner);
+    if view.scroll_to_unit == session.unit {
+        ui.scroll_to_rect_animation(shown.response.rect, None, egui::style::ScrollAnimation::none());
+        if session.gallery_progress.is_none() {
+            view.scroll_to_unit = None;
+        }
+    }
+    commands
+}
+
+fn unit_contents_ui(
+    ui: &mut egui::Ui,
+    settings: &Settings,
+    session: &Session,
+    view: &mut ViewCache,
+    (position, unit): (usize, usize),
+    model: &crate::model::Model,
+) -> Vec<Command> {
+    let mut commands = Vec::new();
     ui.separator();
     ui.heading(format!(
         "Conditional heatmap · unit {unit} at {}",
         position_label(model, position)
     ));
+    ui.label(egui::RichText::new(format!("of {}", super::subject_text(settings, session))).weak());
     let Some((h, w)) = session.input_size() else {
         return commands;
     };
@@ -76,7 +103,7 @@ pub fn unit_view_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, v
         if let Some(tex) = view.input(ui.ctx(), settings, session) {
             ui.vertical(|ui| {
                 ui.label(egui::RichText::new("Full heatmap").strong());
-                ui.add(egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side)));
+                super::framed_image(ui, egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side)));
             });
         }
         match &session.conditional {
@@ -95,7 +122,7 @@ pub fn unit_view_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, v
                 if let Some((_, t)) = &cache.conditional {
                     ui.vertical(|ui| {
                         ui.label(egui::RichText::new(format!("Through unit {unit}")).strong());
-                        ui.add(egui::Image::new(t).fit_to_exact_size(Vec2::splat(side)));
+                        super::framed_image(ui, egui::Image::new(t).fit_to_exact_size(Vec2::splat(side)));
                         ui.label(format!(
                             "unit receives {} · Σ at input {}",
                             fmt_num(c.unit_total),
