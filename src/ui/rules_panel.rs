@@ -26,13 +26,14 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
             }
         });
     }
-    if settings.layer_rules.is_some() {
-        ui.label(
-            egui::RichText::new(format!("{} with edits in the table", settings.rule_choice))
-                .color(ACCENT)
-                .small(),
-        );
-    }
+    // One line that is always there, so that the table below never moves: a slider drag that switches the
+    // preset to "with edits" keeps its grip from the first step.
+    let in_force = if settings.layer_rules.is_some() {
+        egui::RichText::new(format!("In force: {} with edits in the table", settings.rule_choice)).color(ACCENT)
+    } else {
+        egui::RichText::new(format!("In force: {}", settings.rule_choice)).weak()
+    };
+    ui.add(egui::Label::new(in_force.small()).truncate());
     if let Some(e) = &session.rule_error {
         ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {e}"));
     }
@@ -46,29 +47,29 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
     }
     ui.label(egui::RichText::new("Per layer").strong());
     let bounds = session.preprocess.box_bounds();
-    // The sliders take what the panel leaves beside the layer names and pickers, so that the table (its ε and γ
-    // included) fits the panel as the user sizes it.
-    ui.spacing_mut().slider_width = (ui.available_width() - 240.0).clamp(30.0, 120.0);
+    // Two columns: the layer, then its rule with the rule's parameters under it, so that a slider gets the width
+    // the panel leaves beside the layer names (its ε or γ included) as the user sizes the panel.
+    ui.spacing_mut().slider_width = (ui.available_width() - 190.0).clamp(60.0, 180.0);
     egui::Grid::new("layer_rules")
         .striped(true)
-        .num_columns(3)
+        .num_columns(2)
         .spacing([10.0, 6.0])
         .show(ui, |ui| {
-            for h in ["Layer · shape", "Rule", "Parameters"] {
+            for h in ["Layer · shape", "Rule · parameters"] {
                 ui.label(egui::RichText::new(h).small().strong());
             }
             ui.end_row();
             for (k, (layer, rule)) in model.layers().iter().zip(&session.plan).enumerate() {
                 ui.vertical(|ui| {
                     ui.spacing_mut().item_spacing.y = 0.0;
-                    ui.label(format!("{k} {}", layer.kind().name()));
+                    ui.add(egui::Label::new(format!("{k} {}", layer.kind().name())).extend());
                     ui.label(egui::RichText::new(shape_text(model.shape_at(k + 1))).small().weak());
                 });
                 if rules::is_editable(layer.kind()) {
-                    if let Some(new) = rule_picker_ui(ui, k, model, rule, bounds) {
-                        commands.push(Command::SetLayerRule { layer: k, rule: new });
-                    }
                     ui.vertical(|ui| {
+                        if let Some(new) = rule_picker_ui(ui, k, model, rule, bounds) {
+                            commands.push(Command::SetLayerRule { layer: k, rule: new });
+                        }
                         if let Some(new) = parameters_ui(ui, k, model, rule) {
                             commands.push(Command::SetLayerRule { layer: k, rule: new });
                         }
@@ -78,7 +79,6 @@ pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Sess
                     });
                 } else {
                     ui.weak(rules::rule_name(&rule.rule));
-                    ui.label("");
                 }
                 ui.end_row();
             }
@@ -176,4 +176,15 @@ pub fn rule_text(rule: &LayerRule) -> String {
         text.push_str(" · no bias");
     }
     text
+}
+
+/// The rules of the weighted layers as the table shows them: `0 z+ · 3 z+ · 7 ε 0.0100`.
+pub fn plan_text(plan: &[LayerRule], model: &Model) -> String {
+    plan.iter()
+        .zip(model.layers())
+        .enumerate()
+        .filter(|(_, (_, layer))| rules::is_editable(layer.kind()))
+        .map(|(k, (rule, _))| format!("{k} {}", rule_text(rule)))
+        .collect::<Vec<_>>()
+        .join(" · ")
 }

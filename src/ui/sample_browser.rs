@@ -28,14 +28,20 @@ pub fn sample_browser_ui(
     };
     ui.label(RichText::new(short_source(&data.source)).small().weak());
     let classes: u8 = session.model.as_ref().map_or(10, |m| m.num_outputs().min(255) as u8);
-    egui::ComboBox::from_label("Class")
-        .selected_text(settings.class_filter.map_or("all".to_string(), |c| c.to_string()))
-        .show_ui(ui, |ui| {
-            ui.selectable_value(&mut settings.class_filter, None, "all");
-            for c in 0..classes {
-                ui.selectable_value(&mut settings.class_filter, Some(c), c.to_string());
-            }
-        });
+    ui.horizontal(|ui| {
+        ui.label("Class");
+        egui::ComboBox::from_id_salt("class_filter")
+            .width(60.0)
+            .selected_text(settings.class_filter.map_or("all".to_string(), |c| c.to_string()))
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut settings.class_filter, None, "all");
+                for c in 0..classes {
+                    ui.selectable_value(&mut settings.class_filter, Some(c), c.to_string());
+                }
+            })
+            .response
+            .accessible_name("Class");
+    });
     ui.checkbox(&mut settings.misclassified_only, "misclassified only");
     ui.horizontal(|ui| {
         ui.label("Go to");

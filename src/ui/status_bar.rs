@@ -43,7 +43,17 @@ pub fn status_bar_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) 
                 format!("#{}", r.sample)
             };
             ui.label(format!("explained {what} in {:.2} ms", r.duration_ms));
-            ui.label(format!("rules: {}", settings.rule_choice));
+            match (&settings.layer_rules, session.model.as_deref()) {
+                (Some(_), Some(model)) => {
+                    let edits = super::rules_panel::plan_text(&session.plan, model);
+                    ui.label(format!("rules: {} with edits", settings.rule_choice))
+                        .on_hover_text(format!("per layer: {edits}"));
+                    ui.add(egui::Label::new(egui::RichText::new(edits).weak()).truncate());
+                }
+                _ => {
+                    ui.label(format!("rules: {}", settings.rule_choice));
+                }
+            }
         }
         if session.pending > 0 {
             ui.spinner();
