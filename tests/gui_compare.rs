@@ -88,7 +88,10 @@ fn the_grid_shows_every_rule_as_the_engine_computes_it() {
     f.harness.run();
     assert_eq!(f.harness.state().view.compare.selected, vec![0, 4]);
     f.harness.get_by_label("Difference: lrp0 − zplus");
-    // The grid as one PNG: 4×4 tiles of 28·2 pixels, 4-pixel gaps.
+    // The grid as one PNG laid out like the window (its row length), each tile of 28·2 pixels where the layout
+    // puts it, with the cell's own heatmap.
+    let columns = f.harness.state().settings.compare_columns;
+    assert!(columns >= 2, "{columns}");
     f.harness.state_mut().run_command(Command::ExportCompare);
     f.harness.run();
     let png = std::fs::read_dir(f.dir.path())
@@ -96,8 +99,21 @@ fn the_grid_shows_every_rule_as_the_engine_computes_it() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with("_compare.png"))
         .expect("grid exported");
-    let img = image::open(&png).unwrap();
-    assert_eq!((img.width(), img.height()), (4 * 56 + 5 * 4, 4 * 56 + 5 * 4));
+    let img = image::open(&png).unwrap().to_rgba8();
+    let grid = f.harness.state().session.compare.clone().unwrap();
+    let layout = lrp_explorer::heatmap::grid::layout(grid.cells.len(), columns, (56, 56));
+    assert_eq!((img.width(), img.height()), (layout.width, layout.height));
+    let tiles = lrp_explorer::app::compare::cell_images(&grid, 28, 28, false, Default::default());
+    for (k, (tile, &(x, y))) in tiles.iter().zip(&layout.tiles).enumerate() {
+        let tile = tile.as_ref().expect("every cell computed");
+        for (tx, ty) in [(3, 3), (14, 14), (20, 9)] {
+            assert_eq!(
+                img.get_pixel(x + 2 * tx, y + 2 * ty),
+                tile.get_pixel(tx, ty),
+                "cell {k} at ({tx}, {ty})"
+            );
+        }
+    }
 }
 
 #[test]

@@ -10,6 +10,7 @@ use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp};
 use crate::data::image::mnist_style;
 use crate::eval::{ConditionalRequest, FaithRequest, FlipSettings, GalleryRequest, Progress};
+use crate::heatmap::grid::{GridCell, GridText, compact_number};
 use crate::heatmap::upscale_nearest;
 use crate::lrp::{ResolvedMethod, Target};
 
@@ -33,7 +34,7 @@ impl LrpApp {
             Command::ExportFaithfulness => match &self.session.faith {
                 Some(f) => {
                     let data = ExportData::Text(f.to_csv());
-                    let name = format!("{}_faithfulness.csv", self.export_stem());
+                    let name = format!("{}.csv", self.faith_stem(f));
                     if let Some(path) = self.export_path(PendingExport::FaithfulnessCsv, &name) {
                         self.submit(Job::Export { path, data });
                     }
@@ -44,7 +45,7 @@ impl LrpApp {
                 Some(f) => {
                     let model = self.session.model.as_ref().map_or("model", |m| m.name());
                     let data = ExportData::Plot(f.line_plot(model));
-                    let name = format!("{}_faithfulness.png", self.export_stem());
+                    let name = format!("{}.png", self.faith_stem(f));
                     if let Some(path) = self.export_path(PendingExport::FaithfulnessPng, &name) {
                         self.submit(Job::Export { path, data });
                     }
@@ -209,20 +210,106 @@ impl LrpApp {
             return;
         };
         let scale = self.settings.export_scale.clamp(1, 64);
-        let tiles: Vec<_> = compare::cell_images(&grid, w, h, self.settings.compare_shared, self.settings.colormap)
-            .into_iter()
-            .map(|t| t.map(|t| upscale_nearest(&t, scale)))
+        let shared = self.settings.compare_shared;
+        let maps: Vec<Option<Vec<f32>>> = grid
+            .cells
+            .iter()
+            .map(|c| c.relevance.as_ref().ok().map(|r| compare::channel_sum(r, w * h)))
             .collect();
-        let columns = (tiles.len() as f64).sqrt().ceil() as usize;
-        let img = compare::grid_image(&tiles, columns, scale * 2);
+        let scales = compare::cell_scales(&maps, shared);
+        let cells = compare::cell_images(&grid, w, h, shared, self.settings.colormap)
+            .into_iter()
+            .zip(&grid.cells)
+            .zip(&scales)
+            .map(|((tile, cell), &s)| GridCell {
+                image: tile.map(|t| upscale_nearest(&t, scale)),
+                caption: cell.label.clone(),
+                note: match &cell.relevance {
+                    Ok(_) if shared => String::new(),
+                    Ok(_) => format!("±{}", compact_number(s)),
+                    Err(e) => format!("not computed: {e}"),
+                },
+            })
+            .collect();
+        let model = self.session.model.as_ref().map_or("model", |m| m.name());
+        // Across samples, the cells hold different samples; across rules, one.
+        let across = grid.cells.windows(2).any(|p| p[0].sample != p[1].sample);
+        let class = match self.analysis_target() {
+            Target::Class(c) => format!("class {c}"),
+            Target::Contrast { class, against } => format!("class {class} rather than {against}"),
+            _ => match self.session.result.as_ref() {
+                Some(r) if !across => format!("class {} (the prediction)", r.target),
+                _ => "each sample's predicted class".to_string(),
+            },
+        };
+        let subject = if across {
+            format!("{} samples from #{}", grid.cells.len(), self.settings.sample)
+        } else {
+            self.subject_text()
+        };
+        let what = if across {
+            format!("{} on each sample", self.settings.rule_choice)
+        } else {
+            "every rule of the grid".to_string()
+        };
+        let scaling = if shared {
+            "one colour scale for every cell"
+        } else {
+            "each cell scaled to its own max |R| (under it)"
+        };
+        let top = scales.iter().copied().fold(0.0f32, f32::max);
+        let text = GridText {
+            title: format!("{model} · {subject} · relevance for {class}"),
+            subtitle: format!("{what} · {scaling}"),
+            bar_ends: if shared {
+                (format!("−{}", compact_number(top)), format!("+{}", compact_number(top)))
+            } else {
+                ("−max |R|".into(), "+max |R|".into())
+            },
+        };
         let name = format!("{}_compare.png", self.export_stem());
         let Some(path) = self.export_path(PendingExport::Compare, &name) else {
             return;
         };
         self.submit(Job::Export {
             path,
-            data: ExportData::Image(img),
+            data: ExportData::Grid {
+                text,
+                cells,
+                columns: self.settings.compare_columns.max(1),
+                colormap: self.settings.colormap,
+            },
         });
+    }
+
+    /// The file stem of the faithfulness exports, naming what they cover:
+    /// `cnn_100samples_epsilon_plus_vs_gradient_faithfulness` (the first sample too when there is one).
+    fn faith_stem(&self, f: &crate::eval::FaithResult) -> String {
+        let model = self.session.model.as_ref().map_or("model", |m| m.name());
+        let covered = if f.samples == 1 {
+            format!("s{}", self.settings.sample)
+        } else {
+            format!("{}samples", f.samples)
+        };
+        let rules: Vec<&str> = f
+            .curves
+            .iter()
+            .map(|c| c.label.as_str())
+            .filter(|l| *l != crate::eval::RANDOM_LABEL)
+            .collect();
+        super::logic::file_safe(&format!("{model}_{covered}_{}_faithfulness", rules.join("_vs_")))
+    }
+
+    /// What the current explanation is of, as the exports say it: `sample #3 (label 2)` or `the drawn digit`.
+    fn subject_text(&self) -> String {
+        if self.session.canvas.is_some() {
+            return "the drawn digit (no label)".to_string();
+        }
+        let i = self.settings.sample;
+        match self.session.dataset.as_ref().and_then(|d| d.label(i)) {
+            Some(l) => format!("sample #{i} (label {l})"),
+            None => format!("sample #{i}"),
+        }
     }
 
     fn request_faithfulness(&mut self) {

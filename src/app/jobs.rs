@@ -42,6 +42,13 @@ pub enum ExportData {
     Text(String),
     /// A line plot drawn as PNG (e.g. the faithfulness curves).
     Plot(LinePlot),
+    /// The comparison grid with its names, scales and colour bar, drawn as PNG.
+    Grid {
+        text: crate::heatmap::grid::GridText,
+        cells: Vec<crate::heatmap::grid::GridCell>,
+        columns: usize,
+        colormap: crate::heatmap::Colormap,
+    },
 }
 
 /// An explanation to compute.
@@ -360,6 +367,20 @@ fn write_export(path: &std::path::Path, data: &ExportData) -> Result<(), JobErro
         ExportData::Csv { values, width } => export::save_csv(path, values, *width),
         ExportData::Text(text) => export::write_new_atomic(path, text.as_bytes()),
         ExportData::Plot(plot) => crate::heatmap::plot::save_line_plot(path, plot),
+        ExportData::Grid {
+            text,
+            cells,
+            columns,
+            colormap,
+        } => {
+            let img = crate::heatmap::grid::labelled_grid(text, cells, *columns, *colormap).map_err(|e| {
+                crate::error::ExportError::Encode {
+                    path: path.into(),
+                    message: e.to_string(),
+                }
+            })?;
+            export::save_png(path, &img)
+        }
     }?;
     Ok(())
 }

@@ -339,16 +339,10 @@ impl LrpApp {
         } else {
             format!("s{}", self.settings.sample)
         };
-        let raw = format!("{model}_{sample}_c{class}{contrast}_{}", self.settings.rule_choice);
-        raw.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect()
+        file_safe(&format!(
+            "{model}_{sample}_c{class}{contrast}_{}",
+            self.settings.rule_choice
+        ))
     }
 
     pub(super) fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
@@ -473,6 +467,19 @@ pub(super) fn dropped_file_commands(ctx: &egui::Context) -> Vec<Command> {
         (None, None) => {}
     }
     out
+}
+
+/// `raw` with every character other than ASCII letters, digits, `.`, `_` and `-` replaced by `_`.
+pub(super) fn file_safe(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

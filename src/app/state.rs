@@ -66,6 +66,8 @@ pub struct Settings {
     pub compare_across_samples: bool,
     /// Comparison grid: how many samples in the "across samples" direction.
     pub compare_count: usize,
+    /// Comparison grid: cells per row as the window last laid them out (the exported picture uses the same).
+    pub compare_columns: usize,
     /// Faithfulness: the rule compared with the current one.
     #[serde(deserialize_with = "super::settings_store::faith_rule_or_default")]
     pub faith_rule: RuleChoice,
@@ -141,6 +143,7 @@ impl Default for Settings {
             compare_shared: false,
             compare_across_samples: false,
             compare_count: 8,
+            compare_columns: 6,
             faith_rule: RuleChoice::Baseline(Baseline::Gradient),
             faith_samples: 100,
             faith_steps: 20,

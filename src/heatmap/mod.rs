@@ -2,6 +2,7 @@
 
 pub mod colormap;
 pub mod export;
+pub mod grid;
 pub mod plot;
 
 pub use colormap::Colormap;

@@ -27,7 +27,7 @@ pub const PALETTE: [[u8; 3]; 6] = [
 pub const BASELINE_COLOR: [u8; 3] = [150, 150, 150];
 
 /// Font family name under which the bundled font is registered with plotters.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// The colour of the `k`-th curve.
 pub fn series_color(k: usize) -> [u8; 3] {
@@ -103,7 +103,7 @@ pub enum PlotError {
     Draw { message: String },
 }
 
-fn register_font() -> Result<(), PlotError> {
+pub(crate) fn register_font() -> Result<(), PlotError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| {
         plotters::style::register_font(FONT, FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT).is_ok()

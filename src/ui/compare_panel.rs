@@ -117,6 +117,7 @@ pub fn compare_panel_ui(
     );
     let side = 96.0;
     let per_row = ((ui.available_width() / (side + 12.0)).floor() as usize).max(1);
+    settings.compare_columns = per_row;
     let mut clicked = None;
     egui::Grid::new("compare_grid").spacing([8.0, 6.0]).show(ui, |ui| {
         for (i, (cell, texture)) in grid.cells.iter().zip(textures).enumerate() {
