@@ -58,6 +58,19 @@ fn toolbox_lenet5_with_its_own_preprocessing() {
             .args(["--preprocess", "range=-1,1;pad=2"]),
     );
     assert!(out.starts_with("accuracy: 0.9924 (9924/10000)\n"), "{out}");
+    // Without --preprocess, the LRP Toolbox's own [-1, 1] convention and the padding of its 32×32 input.
+    let output = bin()
+        .args(["eval", "--model"])
+        .arg(dir.join("LeNet-5.txt"))
+        .arg("--data")
+        .arg(dir.join("test_images.mat"))
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert!(out.starts_with("accuracy: 0.9924 (9924/10000)\n"), "{out}{err}");
 }
 
 #[test]

@@ -11,12 +11,18 @@ use crate::error::LoadError;
 /// The metadata key under which models written by this project store their preprocessing spec.
 pub const METADATA_KEY: &str = "preprocess";
 
+/// The metadata key under which a loader records the input range its file format's own tools use (the LRP
+/// Toolbox scales pixels to [-1, 1]); the padding still follows from the input size.
+pub const RANGE_CONVENTION_KEY: &str = "input_range_convention";
+
 /// Where the chosen preprocessing came from (shown to the user).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PreprocessSource {
     Given,
     Sidecar,
     Metadata,
+    /// The file format's convention (e.g. the LRP Toolbox's [-1, 1]), with the padding the input size implies.
+    Convention,
     Suggested,
 }
 
@@ -26,6 +32,7 @@ impl fmt::Display for PreprocessSource {
             PreprocessSource::Given => "given",
             PreprocessSource::Sidecar => "remembered next to the model",
             PreprocessSource::Metadata => "stored in the model file",
+            PreprocessSource::Convention => "the model format's convention, padding from the input size",
             PreprocessSource::Suggested => "implied by the model's input size",
         })
     }
@@ -75,7 +82,20 @@ pub fn choose_preprocess(
         })?;
         return check(p, PreprocessSource::Metadata);
     }
-    match Preprocess::suggest(model_input_len, h, w) {
+    let suggested = Preprocess::suggest(model_input_len, h, w);
+    if let (Some(range), Some(p)) = (metadata.get(RANGE_CONVENTION_KEY), suggested) {
+        let p = Preprocess {
+            range: parse_range(range).ok_or_else(|| {
+                LoadError::format(
+                    model_path,
+                    format!("metadata {RANGE_CONVENTION_KEY:?}: {range:?} is not lo,hi"),
+                )
+            })?,
+            ..p
+        };
+        return Ok((p, PreprocessSource::Convention));
+    }
+    match suggested {
         Some(p) => Ok((p, PreprocessSource::Suggested)),
         None => Err(LoadError::format(
             model_path,
@@ -85,6 +105,13 @@ pub fn choose_preprocess(
             ),
         )),
     }
+}
+
+/// `lo,hi` as two finite numbers with `lo < hi`.
+fn parse_range(text: &str) -> Option<(f32, f32)> {
+    let (lo, hi) = text.split_once(',')?;
+    let (lo, hi): (f32, f32) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
+    (lo.is_finite() && hi.is_finite() && lo < hi).then_some((lo, hi))
 }
 
 #[cfg(test)]
@@ -101,6 +128,15 @@ mod tests {
         meta.insert(METADATA_KEY.to_string(), "range=-1,1;pad=2".to_string());
         let (p, s) = choose_preprocess(None, &model, &meta, 1024, 28, 28).unwrap();
         assert_eq!((p.range, s), ((-1.0, 1.0), PreprocessSource::Metadata));
+        // A format convention gives the range; the input size still gives the padding.
+        let convention = BTreeMap::from([(RANGE_CONVENTION_KEY.to_string(), "-1,1".to_string())]);
+        let (p, s) = choose_preprocess(None, &model, &convention, 1024, 28, 28).unwrap();
+        assert_eq!(
+            (p, s),
+            ("range=-1,1;pad=2".parse().unwrap(), PreprocessSource::Convention)
+        );
+        let (p, _) = choose_preprocess(None, &model, &convention, 784, 28, 28).unwrap();
+        assert_eq!(p, "range=-1,1".parse().unwrap());
         crate::data::write_sidecar(&model, &"normalize=0.1307,0.3081;pad=2".parse().unwrap()).unwrap();
         let (p, s) = choose_preprocess(None, &model, &meta, 1024, 28, 28).unwrap();
         assert_eq!((p.normalize, s), (Some((0.1307, 0.3081)), PreprocessSource::Sidecar));

@@ -20,7 +20,7 @@ use std::path::Path;
 use crate::error::LoadError;
 
 pub use bundled::default_asset;
-pub use choose::{METADATA_KEY, PreprocessSource, choose_preprocess};
+pub use choose::{METADATA_KEY, PreprocessSource, RANGE_CONVENTION_KEY, choose_preprocess};
 pub use labels::{labels_next_to, load_labels};
 pub use preprocess::{Preprocess, read_sidecar, sidecar_path, write_sidecar};
 

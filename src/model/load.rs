@@ -41,10 +41,12 @@ pub fn load_with(path: &Path, options: &ImportOptions) -> Result<LoadedModel, Lo
         }
         "txt" => {
             let m = super::toolbox_txt::load(path, None)?;
+            // The LRP Toolbox's own MNIST code scales pixels to [-1, 1] (and pads to 32×32 for its CNNs).
+            let metadata = BTreeMap::from([(crate::data::RANGE_CONVENTION_KEY.to_string(), "-1,1".to_string())]);
             Ok(LoadedModel {
                 model: m.model,
                 notes: m.notes,
-                metadata: BTreeMap::new(),
+                metadata,
                 import: None,
             })
         }

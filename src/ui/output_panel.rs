@@ -2,7 +2,7 @@
 //! the initial relevance.
 
 use egui::Color32;
-use egui_plot::{Bar, BarChart, GridInput, GridMark, Plot};
+use egui_plot::{AxisHints, Bar, BarChart, GridInput, GridMark, Plot};
 
 use super::fmt_num;
 use super::theme::{ACCENT, CORRECT};
@@ -78,6 +78,7 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         })
         .collect();
     let name = if settings.show_logits { "logit" } else { "probability" };
+    let classes = values.len() as f64;
     let plot = Plot::new("output_plot")
         .height(150.0)
         .allow_zoom(false)
@@ -89,14 +90,18 @@ pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Ses
         .include_x(values.len() as f64 - 0.4)
         .include_y(0.0)
         .x_grid_spacer(class_marks)
-        .x_axis_formatter(|mark, _| {
-            let k = mark.value.round();
-            if (mark.value - k).abs() < 1e-6 && k >= 0.0 {
-                format!("{k}")
-            } else {
-                String::new()
-            }
-        })
+        // One label per class, even when a class gets only ~20 points (the default spacing of 40+ points hid
+        // them all in the window's column).
+        .custom_x_axes(vec![AxisHints::new_x().label_spacing(12.0..=20.0).formatter(
+            move |mark, _| {
+                let k = mark.value.round();
+                if (mark.value - k).abs() < 1e-6 && k >= 0.0 && k < classes {
+                    format!("{k}")
+                } else {
+                    String::new()
+                }
+            },
+        )])
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(BarChart::new(name, bars).element_formatter(Box::new(move |bar, _| {
                 format!("class {}: {}", bar.argument, fmt_num(bar.value as f32))
