@@ -7,7 +7,9 @@ use std::sync::Arc;
 use egui::RichText;
 use ndarray::{ArrayD, IxDyn};
 
+use super::panel::PanelCx;
 use super::{ViewCache, position_label};
+use crate::app::Command;
 use crate::app::state::Session;
 use crate::lrp::arithmetic::{UnitArithmetic, unit_arithmetic, weighted_layer_at};
 
@@ -26,7 +28,12 @@ pub struct ArithmeticCache {
 }
 
 /// The view below the conditional heatmap (shown when a unit is chosen in the stepper).
-pub fn arithmetic_view_ui(ui: &mut egui::Ui, session: &Session, view: &mut ViewCache) {
+pub fn arithmetic_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    arithmetic_view_body(ui, cx.session, &mut *cx.view);
+    Vec::new()
+}
+
+fn arithmetic_view_body(ui: &mut egui::Ui, session: &Session, view: &mut ViewCache) {
     let (Some((position, unit)), Some(model), Some(result)) = (session.unit, &session.model, &session.result) else {
         return;
     };

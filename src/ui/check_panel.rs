@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use egui::{Color32, Rect, RichText, Sense, TextureHandle, TextureOptions, Vec2, pos2, vec2};
 
+use super::panel::PanelCx;
 use super::textures::color_image;
 use super::{ViewCache, fmt_num};
 use crate::app::Command;
@@ -51,12 +52,8 @@ impl CheckCache {
 }
 
 /// The whole tab.
-pub fn check_panel_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn check_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     ui.label(
         "Check a relevance map computed by your own code: it is compared with every rule, preset and baseline \

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use egui::{Color32, Sense, Stroke, TextureHandle, TextureOptions, Vec2};
 
+use super::panel::PanelCx;
 use super::textures::color_image;
 use super::{ViewCache, fmt_num};
 use crate::app::Command;
 use crate::app::compare::{self, CompareResult};
-use crate::app::state::{Session, Settings};
+use crate::app::state::Settings;
 use crate::heatmap::{self, Colormap};
 
 /// What the cell textures were built from.
@@ -30,12 +31,8 @@ pub struct CompareCache {
 }
 
 /// The comparison tab.
-pub fn compare_panel_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     ui.horizontal_wrapped(|ui| {
         ui.label("Compare:");

@@ -3,9 +3,10 @@
 
 use egui::{Color32, Pos2, Rect, Sense, Vec2};
 
-use super::{ViewCache, fmt_num};
+use super::fmt_num;
+use super::panel::PanelCx;
 use crate::app::Command;
-use crate::app::state::{CANVAS_SIDE, Session, Settings};
+use crate::app::state::CANVAS_SIDE;
 
 /// Paints a round dab of radius `radius` (canvas pixels) at `(x, y)`: ink 1 with the brush, 0 with the eraser.
 pub fn dab(canvas: &mut [f32], x: f32, y: f32, radius: f32, erase: bool) {
@@ -44,12 +45,8 @@ pub struct DrawState {
 }
 
 /// The drawing tab.
-pub fn draw_panel_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn draw_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     let state = &mut view.draw;
     ui.heading("Draw a digit");

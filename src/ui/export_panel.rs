@@ -2,11 +2,12 @@
 //! fresh names, "as…" through a dialog, and the comparison grid and faithfulness curves once computed.
 
 use super::menu_bar::EXPORTS;
-use crate::app::state::{Session, Settings};
+use super::panel::PanelCx;
 use crate::app::{Command, DialogKind};
 
 /// The menu's contents. Every button closes the menu itself (clicks elsewhere in it, e.g. on the slider, do not).
-pub fn export_menu_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+pub fn export_menu_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session) = (&mut *cx.settings, cx.session);
     let mut commands = Vec::new();
     ui.horizontal(|ui| {
         let folder = match &settings.export_folder {

@@ -5,8 +5,8 @@ use egui::Color32;
 use egui_plot::{Line, Plot};
 
 use super::fmt_num;
+use super::panel::PanelCx;
 use crate::app::Command;
-use crate::app::state::{Session, Settings};
 use crate::heatmap::plot::{BASELINE_COLOR, PALETTE};
 use crate::lrp::REGISTRY;
 
@@ -18,7 +18,8 @@ const fn rgb(c: [u8; 3]) -> Color32 {
 }
 
 /// The faithfulness tab.
-pub fn faithfulness_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+pub fn faithfulness_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session) = (&mut *cx.settings, cx.session);
     let mut commands = Vec::new();
     ui.heading("Faithfulness (pixel flipping)");
     ui.label(

@@ -2,18 +2,15 @@
 
 use egui::{Color32, Rect, Sense, Stroke, TextureHandle, Vec2, pos2, vec2};
 
+use super::panel::PanelCx;
 use super::{ViewCache, fmt_num};
 use crate::app::Command;
-use crate::app::state::{Session, Settings};
+use crate::app::state::Settings;
 use crate::heatmap::{Colormap, Normalization};
 
 /// The three large pictures of the current sample and their controls.
-pub fn heatmap_view_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn heatmap_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let commands = Vec::new();
     display_options_ui(ui, settings);
     let Some(tex) = view.input(ui.ctx(), settings, session) else {

@@ -4,6 +4,7 @@
 use egui::{Color32, Vec2};
 use egui_plot::{Bar, BarChart, HLine, Line, Plot, Points};
 
+use super::panel::PanelCx;
 use super::theme::ACCENT;
 use super::{ViewCache, fmt_num, position_label};
 use crate::app::Command;
@@ -11,12 +12,8 @@ use crate::app::state::{ExplainResult, Session, Settings};
 use crate::model::Model;
 
 /// Stepper, detail of the selected position and the per-layer totals plot.
-pub fn layer_panel_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn layer_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     ui.heading("Layers");
     let (Some(model), Some(result)) = (session.model.as_ref(), session.result.as_ref()) else {

@@ -2,6 +2,8 @@
 //! stabiliser parts), with NaN and explosion warnings highlighted.
 
 use super::fmt_num;
+use super::panel::PanelCx;
+use crate::app::Command;
 use crate::app::state::Session;
 use crate::app::state::Settings;
 use crate::eval::{LedgerRow, Warning};
@@ -49,7 +51,12 @@ fn part(v: Option<f64>) -> String {
 }
 
 /// The conservation ledger of the current explanation.
-pub fn ledger_panel_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+pub fn ledger_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    ledger_panel_body(ui, &*cx.settings, cx.session);
+    Vec::new()
+}
+
+fn ledger_panel_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
     ui.heading("Conservation ledger");
     let (Some(result), Some(model)) = (&session.result, &session.model) else {
         ui.weak("no explanation yet");

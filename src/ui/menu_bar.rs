@@ -3,16 +3,13 @@
 use std::path::PathBuf;
 
 use super::ViewCache;
+use super::panel::PanelCx;
 use crate::app::state::{Session, Settings};
 use crate::app::{Command, DialogKind, ExportKind};
 
 /// File, View and Export menus.
-pub fn menu_bar_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn menu_bar_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     egui::MenuBar::new().ui(ui, |ui| {
         egui::containers::menu::MenuButton::new("File")
@@ -24,7 +21,10 @@ pub fn menu_bar_ui(
         egui::containers::menu::MenuButton::new("Export")
             .config(keep_open())
             .ui(ui, |ui| {
-                commands.extend(super::export_panel::export_menu_ui(ui, settings, session))
+                commands.extend(super::export_panel::export_menu_ui(
+                    ui,
+                    &mut PanelCx::new(settings, session, view),
+                ))
             });
         ui.add_space(16.0);
         ui.label(

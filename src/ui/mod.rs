@@ -14,6 +14,7 @@ pub mod ledger_panel;
 pub mod menu_bar;
 pub mod messages;
 pub mod output_panel;
+pub mod panel;
 pub mod rules_panel;
 pub mod sample_browser;
 pub mod status_bar;
@@ -21,6 +22,7 @@ pub mod textures;
 pub mod theme;
 pub mod unit_panel;
 
+pub use panel::{PanelCx, PanelFn};
 pub use textures::ViewCache;
 
 use crate::app::Command;
@@ -48,11 +50,10 @@ pub fn side_panel_widths(full: f32) -> (f32, f32) {
 /// The whole window: menu, status bar, sample browser (left), rules and export (right), views (centre).
 pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
     theme::apply(ui.ctx(), settings.dark_mode, &mut view.theme);
+    let mut cx = PanelCx::new(settings, session, view);
     let mut commands = Vec::new();
-    egui::Panel::top("menu_bar").show(ui, |ui| {
-        commands.extend(menu_bar::menu_bar_ui(ui, settings, session, view));
-    });
-    egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
+    egui::Panel::top("menu_bar").show(ui, |ui| commands.extend(menu_bar::menu_bar_ui(ui, &mut cx)));
+    egui::Panel::bottom("status_bar").show(ui, |ui| commands.extend(status_bar::status_bar_ui(ui, &mut cx)));
     // Both side panels can be dragged wider or narrower; together they leave the views at least
     // CENTRAL_MIN_WIDTH. Their contents scroll instead of widening them, so the width is the user's.
     let full = ui.available_width();
@@ -62,9 +63,7 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
         .resizable(true)
         .default_size(left)
         .size_range(SIDE_MIN_WIDTH..=(room * 0.4).max(SIDE_MIN_WIDTH))
-        .show(ui, |ui| {
-            commands.extend(sample_browser::sample_browser_ui(ui, settings, session, view))
-        });
+        .show(ui, |ui| commands.extend(sample_browser::sample_browser_ui(ui, &mut cx)));
     egui::Panel::right("rules")
         .resizable(true)
         .default_size(right)
@@ -73,41 +72,41 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
             egui::ScrollArea::both()
                 .id_salt("rules_scroll")
                 .auto_shrink([false, false])
-                .show(ui, |ui| {
-                    commands.extend(rules_panel::rules_panel_ui(ui, settings, session));
-                });
+                .show(ui, |ui| commands.extend(rules_panel::rules_panel_ui(ui, &mut cx)));
         });
     egui::CentralPanel::default().show(ui, |ui| {
         ui.horizontal(|ui| {
             for tab in CentralTab::ALL {
-                ui.selectable_value(&mut settings.tab, tab, tab.title())
+                ui.selectable_value(&mut cx.settings.tab, tab, tab.title())
                     .accessible_name(format!("{} tab", tab.title()));
             }
         });
         ui.separator();
         let width = ui.available_width();
+        let panel = tab_panel(cx.settings.tab);
         egui::ScrollArea::vertical()
             .id_salt("central_scroll")
             .auto_shrink([false, false])
             .show(ui, |ui| {
                 ui.set_max_width(width);
-                match settings.tab {
-                    CentralTab::Explain => commands.extend(explain_tab_ui(ui, settings, session, view)),
-                    CentralTab::Compare => {
-                        commands.extend(compare_panel::compare_panel_ui(ui, settings, session, view))
-                    }
-                    CentralTab::Ledger => ledger_panel::ledger_panel_ui(ui, settings, session),
-                    CentralTab::Faithfulness => {
-                        commands.extend(faithfulness_panel::faithfulness_panel_ui(ui, settings, session))
-                    }
-                    CentralTab::Draw => commands.extend(draw_panel::draw_panel_ui(ui, settings, session, view)),
-                    CentralTab::Check => commands.extend(check_panel::check_panel_ui(ui, settings, session, view)),
-                }
+                commands.extend(panel(ui, &mut cx));
             });
     });
-    commands.extend(file_browser_ui(ui.ctx(), session, view));
+    commands.extend(file_browser_ui(ui.ctx(), session, cx.view));
     commands.extend(messages::messages_ui(ui.ctx(), session));
     commands
+}
+
+/// The panel of each central tab.
+pub fn tab_panel(tab: CentralTab) -> PanelFn {
+    match tab {
+        CentralTab::Explain => explain_tab_ui,
+        CentralTab::Compare => compare_panel::compare_panel_ui,
+        CentralTab::Ledger => ledger_panel::ledger_panel_ui,
+        CentralTab::Faithfulness => faithfulness_panel::faithfulness_panel_ui,
+        CentralTab::Draw => draw_panel::draw_panel_ui,
+        CentralTab::Check => check_panel::check_panel_ui,
+    }
 }
 
 /// The in-window file browser while the session asks for one (kept across frames, rebuilt for a new request).
@@ -124,22 +123,22 @@ fn file_browser_ui(ctx: &egui::Context, session: &Session, view: &mut ViewCache)
 }
 
 /// Digit | heatmap | overlay, the output and the layers, and the conditional heatmap of a chosen unit.
-fn explain_tab_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
-    let mut commands = heatmap_view::heatmap_view_ui(ui, settings, session, view);
+fn explain_tab_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let mut commands = heatmap_view::heatmap_view_ui(ui, cx);
     ui.add_space(6.0);
     ui.separator();
     if ui.available_width() >= TWO_COLUMNS_WIDTH {
         ui.columns(2, |cols| {
-            commands.extend(output_panel::output_panel_ui(&mut cols[0], settings, session));
-            commands.extend(layer_panel::layer_panel_ui(&mut cols[1], settings, session, view));
+            commands.extend(output_panel::output_panel_ui(&mut cols[0], cx));
+            commands.extend(layer_panel::layer_panel_ui(&mut cols[1], cx));
         });
     } else {
-        commands.extend(output_panel::output_panel_ui(ui, settings, session));
+        commands.extend(output_panel::output_panel_ui(ui, cx));
         ui.separator();
-        commands.extend(layer_panel::layer_panel_ui(ui, settings, session, view));
+        commands.extend(layer_panel::layer_panel_ui(ui, cx));
     }
-    commands.extend(unit_panel::unit_view_ui(ui, settings, session, view));
-    arithmetic_view::arithmetic_view_ui(ui, session, view);
+    commands.extend(unit_panel::unit_view_ui(ui, cx));
+    commands.extend(arithmetic_view::arithmetic_view_ui(ui, cx));
     commands
 }
 

@@ -5,13 +5,14 @@ use egui::Color32;
 use egui_plot::{AxisHints, Bar, BarChart, GridInput, GridMark, Plot};
 
 use super::fmt_num;
+use super::panel::PanelCx;
 use super::theme::{ACCENT, CORRECT};
 use crate::app::Command;
-use crate::app::state::{Session, Settings};
 use crate::lrp::InitRelevance;
 
 /// The output bar chart (click a bar to explain that class), class buttons and the initial relevance.
-pub fn output_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session) = (&mut *cx.settings, cx.session);
     let mut commands = Vec::new();
     ui.heading("Output");
     let Some(result) = session.result.as_ref() else {

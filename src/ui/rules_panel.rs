@@ -1,14 +1,15 @@
 //! The rule picker (presets, single rules, baselines) and the per-layer table with live parameter sliders.
 
+use super::panel::PanelCx;
 use super::theme::ACCENT;
 use crate::app::Command;
 use crate::app::rules;
-use crate::app::state::{Session, Settings};
 use crate::lrp::{ChoiceKind, LayerRule, Rule, entries_of};
 use crate::model::Model;
 
 /// Picker and table. Every edit is sent at once, so the heatmap follows a slider while it is dragged.
-pub fn rules_panel_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session) -> Vec<Command> {
+pub fn rules_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session) = (&mut *cx.settings, cx.session);
     let mut commands = Vec::new();
     ui.heading("Rules");
     for kind in ChoiceKind::ALL {

@@ -4,6 +4,7 @@
 use egui::{Color32, RichText, Vec2};
 
 use super::ViewCache;
+use super::panel::PanelCx;
 use super::theme::{ACCENT, MISTAKE};
 use crate::app::Command;
 use crate::app::logic::visible_samples;
@@ -14,12 +15,8 @@ const THUMB: f32 = 42.0;
 const CELL: Vec2 = Vec2::new(62.0, 74.0);
 
 /// Filters, index jump and the thumbnail grid (only visible rows are drawn).
-pub fn sample_browser_ui(
-    ui: &mut egui::Ui,
-    settings: &mut Settings,
-    session: &Session,
-    view: &mut ViewCache,
-) -> Vec<Command> {
+pub fn sample_browser_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&mut *cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     ui.heading("Samples");
     let Some(data) = session.dataset.as_ref() else {

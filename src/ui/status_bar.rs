@@ -1,10 +1,17 @@
 //! The status bar: model, input shape, accuracy, time of the last explanation (messages float above it).
 
+use super::panel::PanelCx;
 use super::theme::ACCENT;
+use crate::app::Command;
 use crate::app::state::{Session, Settings};
 
 /// One line of facts about what is open.
-pub fn status_bar_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+pub fn status_bar_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    status_bar_body(ui, &*cx.settings, cx.session);
+    Vec::new()
+}
+
+fn status_bar_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
     ui.horizontal(|ui| {
         match &session.model {
             Some(m) => {

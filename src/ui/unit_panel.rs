@@ -3,6 +3,7 @@
 
 use egui::{TextureHandle, TextureOptions, Vec2};
 
+use super::panel::PanelCx;
 use super::textures::color_image;
 use super::{ViewCache, fmt_num, position_label};
 use crate::app::Command;
@@ -58,7 +59,8 @@ pub fn unit_picker_ui(ui: &mut egui::Ui, session: &Session, layer: usize) -> Vec
 }
 
 /// The conditional heatmap beside the full one, and the gallery of the unit's top samples.
-pub fn unit_view_ui(ui: &mut egui::Ui, settings: &Settings, session: &Session, view: &mut ViewCache) -> Vec<Command> {
+pub fn unit_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
+    let (settings, session, view) = (&*cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
     if session.unit != view.seen_unit {
         view.seen_unit = session.unit;
