@@ -35,7 +35,7 @@ fn window_csv(model: &Path, images: &Path, labels: &Path, export_dir: &Path) -> 
     harness.run();
     harness.state_mut().run_command(Command::RunFaithfulness);
     harness.run();
-    let faith = harness.state().session.faith.clone().expect("curves computed");
+    let faith = harness.state().session.faith.result.clone().expect("curves computed");
     let labels: Vec<&str> = faith.curves.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels, ["epsilon_plus", "gradient", "random"]);
     harness.state_mut().run_command(Command::ExportFaithfulness);

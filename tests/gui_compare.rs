@@ -58,6 +58,7 @@ fn the_grid_shows_every_rule_as_the_engine_computes_it() {
         .state()
         .session
         .compare
+        .result
         .clone()
         .expect("the grid is computed on opening the tab");
     assert!(grid.cells.len() >= 12);
@@ -100,7 +101,7 @@ fn the_grid_shows_every_rule_as_the_engine_computes_it() {
         .find(|p| p.to_string_lossy().ends_with("_compare.png"))
         .expect("grid exported");
     let img = image::open(&png).unwrap().to_rgba8();
-    let grid = f.harness.state().session.compare.clone().unwrap();
+    let grid = f.harness.state().session.compare.result.clone().unwrap();
     let layout = lrp_explorer::heatmap::grid::layout(grid.cells.len(), columns, (56, 56));
     assert_eq!((img.width(), img.height()), (layout.width, layout.height));
     let tiles = lrp_explorer::app::compare::cell_images(&grid, 28, 28, false, Default::default());
@@ -124,7 +125,7 @@ fn one_rule_across_samples_and_the_shared_scale() {
     f.harness.state_mut().settings.compare_count = 3;
     f.harness.state_mut().run_command(Command::SelectSample(2));
     f.harness.run();
-    let grid = f.harness.state().session.compare.clone().unwrap();
+    let grid = f.harness.state().session.compare.result.clone().unwrap();
     let samples: Vec<usize> = grid.cells.iter().map(|c| c.sample).collect();
     assert_eq!(samples, vec![2, 3, 4]);
     assert_eq!(grid.cells[1].label, "#3 epsilon_plus");
@@ -221,7 +222,7 @@ fn faithfulness_curves_report_the_aopc_of_the_current_rule() {
     f.harness.run();
     f.harness.get_by_label("Run").click();
     f.harness.run();
-    let faith = f.harness.state().session.faith.clone().expect("curves computed");
+    let faith = f.harness.state().session.faith.result.clone().expect("curves computed");
     assert_eq!(faith.samples, 4);
     let labels: Vec<&str> = faith.curves.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels, ["epsilon_plus", "gradient", "random"]);
@@ -328,6 +329,7 @@ fn a_conditional_heatmap_equals_the_direct_computation() {
         .harness
         .state()
         .session
+        .unit
         .conditional
         .clone()
         .expect("conditional heatmap");
@@ -343,7 +345,7 @@ fn a_conditional_heatmap_equals_the_direct_computation() {
     }
     assert!(max_diff(&sum, &result(&f.harness).relevance[0]) < 1e-4);
     // The gallery: 8 samples, most relevance first, and the unit totals are the engine's.
-    let g = f.harness.state().session.gallery.clone().expect("gallery");
+    let g = f.harness.state().session.unit.gallery.clone().expect("gallery");
     assert_eq!(g.top.len(), 8);
     assert!(g.top.windows(2).all(|w| w[0].1 >= w[1].1));
     let (best, total) = g.top[0];

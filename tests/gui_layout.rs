@@ -269,7 +269,7 @@ fn clicking_a_neuron_bar_brings_its_conditional_heatmap_and_gallery_into_view() 
         });
     }
     f.harness.run();
-    let (p, unit) = f.harness.state().session.unit.expect("a unit is chosen");
+    let (p, unit) = f.harness.state().session.unit.chosen.expect("a unit is chosen");
     assert_eq!(p, position);
     let status = rect(&f.harness, "model mlp").top();
     let tabs = rect(&f.harness, "Explain tab").bottom();
@@ -278,7 +278,14 @@ fn clicking_a_neuron_bar_brings_its_conditional_heatmap_and_gallery_into_view() 
         through.top() > tabs && through.bottom() < status,
         "conditional heatmap at {through:?}, view {tabs}..{status}"
     );
-    let g = f.harness.state().session.gallery.clone().expect("gallery computed");
+    let g = f
+        .harness
+        .state()
+        .session
+        .unit
+        .gallery
+        .clone()
+        .expect("gallery computed");
     let first = rect(&f.harness, &format!("gallery sample {}", g.top[0].0));
     assert!(first.top() > tabs && first.bottom() < status, "gallery at {first:?}");
 }

@@ -127,7 +127,7 @@ fn the_difference_map_has_a_colour_bar_and_the_grid_rows_are_even() {
     f.harness.get_by_label("Compare tab").click();
     f.harness.run();
     f.harness.get_by_label_contains("every rule on sample #0 (label 7)");
-    let grid = f.harness.state().session.compare.clone().unwrap();
+    let grid = f.harness.state().session.compare.result.clone().unwrap();
     // Every cell of a row starts at the same height, however long the rule's name.
     let tops: Vec<f32> = grid
         .cells

@@ -96,11 +96,12 @@ fn clicking_a_neuron_bar_shows_its_conditional_heatmap() {
     f.harness.run();
     let slot = bars / 3;
     click_bar(&mut f, "relevance bars", slot, bars);
-    assert_eq!(f.harness.state().session.unit, Some((position, slot)));
+    assert_eq!(f.harness.state().session.unit.chosen, Some((position, slot)));
     let c = f
         .harness
         .state()
         .session
+        .unit
         .conditional
         .clone()
         .expect("conditional heatmap");
@@ -123,8 +124,8 @@ fn clicking_a_neuron_bar_shows_its_conditional_heatmap() {
     let best = (0..bars)
         .max_by(|&a, &b| r.relevance[position][a].total_cmp(&r.relevance[position][b]))
         .unwrap();
-    assert_eq!(f.harness.state().session.unit, Some((position, best)));
-    let c = f.harness.state().session.conditional.clone().unwrap();
+    assert_eq!(f.harness.state().session.unit.chosen, Some((position, best)));
+    let c = f.harness.state().session.unit.conditional.clone().unwrap();
     let expected = conditional_reference(&m, &sample("mlp", 0), position, best);
     let diff = c
         .relevance
@@ -146,11 +147,12 @@ fn clicking_a_channel_map_shows_its_conditional_heatmap() {
     f.harness.run();
     f.harness.get_by_label("channel 2 relevance").click();
     f.harness.run();
-    assert_eq!(f.harness.state().session.unit, Some((position, 2)));
+    assert_eq!(f.harness.state().session.unit.chosen, Some((position, 2)));
     let c = f
         .harness
         .state()
         .session
+        .unit
         .conditional
         .clone()
         .expect("conditional heatmap");
@@ -194,7 +196,7 @@ fn the_faithfulness_curves_export_as_png() {
     f.harness.run();
     f.harness.get_by_label("Run").click();
     f.harness.run();
-    let faith = f.harness.state().session.faith.clone().expect("curves computed");
+    let faith = f.harness.state().session.faith.result.clone().expect("curves computed");
     let pngs = |f: &Fixture| -> Vec<std::path::PathBuf> {
         let mut v: Vec<_> = std::fs::read_dir(f.dir.path())
             .unwrap()

@@ -31,7 +31,7 @@ impl LrpApp {
             Command::RunCompare => self.request_compare(),
             Command::ExportCompare => self.export_compare(),
             Command::RunFaithfulness => self.request_faithfulness(),
-            Command::ExportFaithfulness => match &self.session.faith {
+            Command::ExportFaithfulness => match &self.session.faith.result {
                 Some(f) => {
                     let data = ExportData::Text(f.to_csv());
                     let name = format!("{}.csv", self.faith_stem(f));
@@ -41,7 +41,7 @@ impl LrpApp {
                 }
                 None => self.session.error("no faithfulness curves to export yet"),
             },
-            Command::ExportFaithfulnessPlot => match &self.session.faith {
+            Command::ExportFaithfulnessPlot => match &self.session.faith.result {
                 Some(f) => {
                     let model = self.session.model.as_ref().map_or("model", |m| m.name());
                     let data = ExportData::Plot(f.line_plot(model));
@@ -53,7 +53,7 @@ impl LrpApp {
                 None => self.session.error("no faithfulness curves to export yet"),
             },
             Command::CancelAnalysis => {
-                for p in [&self.session.faith_progress, &self.session.gallery_progress]
+                for p in [&self.session.faith.progress, &self.session.unit.gallery_progress]
                     .into_iter()
                     .flatten()
                 {
@@ -61,15 +61,15 @@ impl LrpApp {
                 }
             }
             Command::SelectUnit { position, unit } => {
-                self.session.unit = Some((position, unit));
-                self.session.conditional = None;
-                self.session.gallery = None;
+                self.session.unit.chosen = Some((position, unit));
+                self.session.unit.conditional = None;
+                self.session.unit.gallery = None;
                 self.request_conditional(true);
             }
             Command::ClearUnit => {
-                self.session.unit = None;
-                self.session.conditional = None;
-                self.session.gallery = None;
+                self.session.unit.chosen = None;
+                self.session.unit.conditional = None;
+                self.session.unit.gallery = None;
             }
             Command::Draw(canvas) => {
                 if canvas.len() == CANVAS_SIDE * CANVAS_SIDE {
@@ -93,36 +93,36 @@ impl LrpApp {
     pub(super) fn handle_analysis_result(&mut self, result: JobResult) {
         match result {
             JobResult::Check(outcome) => self.handle_check_outcome(outcome),
-            JobResult::Compared(r) if r.generation == self.session.compare_generation => {
-                self.session.compare = Some(Arc::new(r));
+            JobResult::Compared(r) if r.generation == self.session.compare.generation => {
+                self.session.compare.result = Some(Arc::new(r));
             }
             JobResult::Faithfulness { generation, result } => {
-                if generation != self.session.faith_generation {
+                if generation != self.session.faith.generation {
                     return;
                 }
-                self.session.faith_progress = None;
+                self.session.faith.progress = None;
                 match result {
-                    Ok(f) => self.session.faith = Some(Arc::new(f)),
+                    Ok(f) => self.session.faith.result = Some(Arc::new(f)),
                     Err(e) if e.is_cancelled() => self.session.info("faithfulness run cancelled"),
                     Err(e) => self.session.error(format!("faithfulness: {e}")),
                 }
             }
             JobResult::Conditional { generation, result } => {
-                if generation != self.session.unit_generation {
+                if generation != self.session.unit.generation {
                     return;
                 }
                 match result {
-                    Ok(c) => self.session.conditional = Some(Arc::new(c)),
+                    Ok(c) => self.session.unit.conditional = Some(Arc::new(c)),
                     Err(e) => self.session.error(format!("conditional heatmap: {e}")),
                 }
             }
             JobResult::Gallery { generation, result } => {
-                if generation != self.session.unit_generation {
+                if generation != self.session.unit.generation {
                     return;
                 }
-                self.session.gallery_progress = None;
+                self.session.unit.gallery_progress = None;
                 match result {
-                    Ok(g) => self.session.gallery = Some(g),
+                    Ok(g) => self.session.unit.gallery = Some(g),
                     Err(e) if e.is_cancelled() => self.session.info("gallery cancelled"),
                     Err(e) => self.session.error(format!("gallery: {e}")),
                 }
@@ -175,8 +175,8 @@ impl LrpApp {
         let Some((sample, input)) = self.current_input() else {
             return;
         };
-        self.session.compare_stale = false;
-        self.session.compare_generation += 1;
+        self.session.compare.stale = false;
+        self.session.compare.generation += 1;
         let mode = if self.settings.compare_across_samples && self.session.canvas.is_none() {
             CompareMode::Samples {
                 choice: self.settings.rule_choice.clone(),
@@ -194,7 +194,7 @@ impl LrpApp {
             }
         });
         self.submit(Job::Compare(CompareRequest {
-            generation: self.session.compare_generation,
+            generation: self.session.compare.generation,
             model,
             cells,
             input_range: self.session.preprocess.box_bounds(),
@@ -204,7 +204,7 @@ impl LrpApp {
     }
 
     fn export_compare(&mut self) {
-        let (Some(grid), Some((h, w))) = (self.session.compare.clone(), self.session.input_size()) else {
+        let (Some(grid), Some((h, w))) = (self.session.compare.result.clone(), self.session.input_size()) else {
             self.session
                 .error("nothing to export yet: compute the comparison grid first");
             return;
@@ -344,18 +344,18 @@ impl LrpApp {
         if inputs.is_empty() {
             return;
         }
-        if let Some(p) = &self.session.faith_progress {
+        if let Some(p) = &self.session.faith.progress {
             p.request_cancel();
         }
         let progress = Arc::new(Progress::default());
-        self.session.faith_generation += 1;
-        self.session.faith_progress = Some(progress.clone());
+        self.session.faith.generation += 1;
+        self.session.faith.progress = Some(progress.clone());
         let methods = vec![
             (self.settings.rule_choice.to_string(), current),
             (self.settings.faith_rule.to_string(), second),
         ];
         self.submit(Job::Faithfulness {
-            generation: self.session.faith_generation,
+            generation: self.session.faith.generation,
             request: FaithRequest {
                 model,
                 inputs,
@@ -375,7 +375,7 @@ impl LrpApp {
 
     /// Queues the conditional heatmap of the selected unit (and, with `gallery`, its gallery over the set).
     pub(super) fn request_conditional(&mut self, gallery: bool) {
-        let (Some((position, unit)), Some(model)) = (self.session.unit, self.session.model.clone()) else {
+        let (Some((position, unit)), Some(model)) = (self.session.unit.chosen, self.session.model.clone()) else {
             return;
         };
         let Some((_, input)) = self.current_input() else {
@@ -385,7 +385,7 @@ impl LrpApp {
             Ok(m @ ResolvedMethod::Lrp(_)) => m.to_method(),
             // A recompute under a baseline just leaves the conditional heatmap out.
             Ok(_) | Err(_) if !gallery => {
-                self.session.conditional = None;
+                self.session.unit.conditional = None;
                 return;
             }
             Ok(_) => {
@@ -402,9 +402,9 @@ impl LrpApp {
         let target = self.analysis_target();
         let init = self.settings.init;
         if gallery {
-            self.session.unit_generation += 1;
+            self.session.unit.generation += 1;
         }
-        let generation = self.session.unit_generation;
+        let generation = self.session.unit.generation;
         self.submit(Job::Conditional {
             generation,
             request: ConditionalRequest {
@@ -419,11 +419,11 @@ impl LrpApp {
             },
         });
         if gallery {
-            if let Some(p) = &self.session.gallery_progress {
+            if let Some(p) = &self.session.unit.gallery_progress {
                 p.request_cancel();
             }
             let progress = Arc::new(Progress::default());
-            self.session.gallery_progress = Some(progress.clone());
+            self.session.unit.gallery_progress = Some(progress.clone());
             let inputs = self.inputs_of(0..self.session.sample_count());
             // The gallery ranks each sample's own explanation of its class: a fixed class or the prediction.
             let target = match target {

@@ -153,11 +153,12 @@ impl LrpApp {
         s.result = None;
         s.target = None;
         s.contrast = None;
-        s.compare = None;
-        s.faith = None;
-        s.unit = None;
-        s.conditional = None;
-        s.gallery = None;
+        // Results go; the generation counters stay, so that answers still on their way are recognised as old.
+        s.compare.result = None;
+        s.faith.result = None;
+        s.unit.chosen = None;
+        s.unit.conditional = None;
+        s.unit.gallery = None;
         self.settings.remember_model(path);
         self.fit_preprocess();
         self.rebuild_plan();
@@ -170,8 +171,8 @@ impl LrpApp {
         self.session.dataset = Some(Arc::new(dataset));
         self.session.data_path = Some(path.clone());
         self.session.result = None;
-        self.session.compare = None;
-        self.session.gallery = None;
+        self.session.compare.result = None;
+        self.session.unit.gallery = None;
         self.settings.remember_data(path, labels);
         if self.settings.sample >= count {
             self.settings.sample = 0;
@@ -281,7 +282,7 @@ impl LrpApp {
             return;
         };
         self.session.generation += 1;
-        self.session.compare_stale = true;
+        self.session.compare.stale = true;
         let method = match self.current_method(&model) {
             Ok(m) => m,
             Err(e) => {

@@ -254,6 +254,39 @@ pub struct Message {
 /// How many messages the session keeps (older ones are dropped).
 pub const MESSAGES_KEPT: usize = 20;
 
+/// The comparison grid of the Compare tab.
+#[derive(Default)]
+pub struct CompareState {
+    /// The grid, when computed.
+    pub result: Option<Arc<CompareResult>>,
+    /// Of the last request; older answers are dropped.
+    pub generation: u64,
+    /// The grid no longer matches the sample, rules or class.
+    pub stale: bool,
+}
+
+/// The pixel-flipping curves of the Faithfulness tab.
+#[derive(Default)]
+pub struct FaithState {
+    /// The curves, when computed.
+    pub result: Option<Arc<FaithResult>>,
+    pub generation: u64,
+    /// The running job (progress and Cancel).
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// The unit chosen in the layer stepper and what was computed for it.
+#[derive(Default)]
+pub struct UnitState {
+    /// `(stepper position, unit)` whose conditional heatmap is shown.
+    pub chosen: Option<(usize, usize)>,
+    pub generation: u64,
+    pub conditional: Option<Arc<ConditionalResult>>,
+    pub gallery: Option<GalleryResult>,
+    /// The running gallery job.
+    pub gallery_progress: Option<Arc<Progress>>,
+}
+
 /// What this run holds: nothing here is persisted.
 #[derive(Default)]
 pub struct Session {
@@ -289,23 +322,12 @@ pub struct Session {
     pub pending: usize,
     /// Explain "the target rather than this class".
     pub contrast: Option<usize>,
-    /// The comparison grid, when computed.
-    pub compare: Option<Arc<CompareResult>>,
-    pub compare_generation: u64,
-    /// The grid no longer matches the sample, rules or class.
-    pub compare_stale: bool,
-    /// The faithfulness curves, when computed.
-    pub faith: Option<Arc<FaithResult>>,
-    pub faith_generation: u64,
-    /// The running faithfulness job.
-    pub faith_progress: Option<Arc<Progress>>,
-    /// The unit `(stepper position, unit)` whose conditional heatmap is shown.
-    pub unit: Option<(usize, usize)>,
-    pub unit_generation: u64,
-    pub conditional: Option<Arc<ConditionalResult>>,
-    pub gallery: Option<GalleryResult>,
-    /// The running gallery job.
-    pub gallery_progress: Option<Arc<Progress>>,
+    /// The comparison grid.
+    pub compare: CompareState,
+    /// The faithfulness curves.
+    pub faith: FaithState,
+    /// The chosen unit, its conditional heatmap and its gallery.
+    pub unit: UnitState,
     /// The drawing canvas (28×28 raw intensities, ink = 1), when drawing.
     pub canvas: Option<Vec<f32>>,
     /// The Check tab: the user's relevance file and its diagnosis.

@@ -34,7 +34,8 @@ pub fn arithmetic_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Comman
 }
 
 fn arithmetic_view_body(ui: &mut egui::Ui, session: &Session, view: &mut ViewCache) {
-    let (Some((position, unit)), Some(model), Some(result)) = (session.unit, &session.model, &session.result) else {
+    let (Some((position, unit)), Some(model), Some(result)) = (session.unit.chosen, &session.model, &session.result)
+    else {
         return;
     };
     let Some(layer) = weighted_layer_at(model, position) else {

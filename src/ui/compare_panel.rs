@@ -65,10 +65,10 @@ pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command>
             commands.push(Command::ExportCompare);
         }
     });
-    if session.compare_stale && session.model.is_some() {
+    if session.compare.stale && session.model.is_some() {
         commands.push(Command::RunCompare);
     }
-    let (Some(grid), Some((h, w))) = (session.compare.clone(), session.input_size()) else {
+    let (Some(grid), Some((h, w))) = (session.compare.result.clone(), session.input_size()) else {
         ui.weak("computing the grid…");
         return commands;
     };

@@ -40,14 +40,17 @@ pub fn export_menu_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
         });
     }
     ui.separator();
-    let grid = ui.add_enabled(session.compare.is_some(), egui::Button::new("Save comparison grid PNG"));
+    let grid = ui.add_enabled(
+        session.compare.result.is_some(),
+        egui::Button::new("Save comparison grid PNG"),
+    );
     if grid
         .on_disabled_hover_text("compute the grid on the Compare tab first")
         .clicked()
     {
         commands.push(Command::ExportCompare);
     }
-    let faith = session.faith.is_some();
+    let faith = session.faith.result.is_some();
     let csv = ui.add_enabled(faith, egui::Button::new("Save faithfulness curves CSV"));
     if csv.on_disabled_hover_text("run the Faithfulness tab first").clicked() {
         commands.push(Command::ExportFaithfulness);

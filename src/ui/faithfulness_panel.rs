@@ -62,11 +62,11 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Com
             .accessible_name("fraction removed");
     });
     ui.horizontal(|ui| {
-        let running = session.faith_progress.is_some();
+        let running = session.faith.progress.is_some();
         if ui.add_enabled(!running, egui::Button::new("Run")).clicked() {
             commands.push(Command::RunFaithfulness);
         }
-        if let Some(p) = &session.faith_progress {
+        if let Some(p) = &session.faith.progress {
             let (done, total) = p.counts();
             ui.add(
                 egui::ProgressBar::new(done as f32 / total.max(1) as f32)
@@ -79,20 +79,20 @@ pub fn faithfulness_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Com
             ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
         }
         if ui
-            .add_enabled(session.faith.is_some(), egui::Button::new("Export CSV"))
+            .add_enabled(session.faith.result.is_some(), egui::Button::new("Export CSV"))
             .clicked()
         {
             commands.push(Command::ExportFaithfulness);
         }
         if ui
-            .add_enabled(session.faith.is_some(), egui::Button::new("Export PNG"))
+            .add_enabled(session.faith.result.is_some(), egui::Button::new("Export PNG"))
             .on_hover_text("the curves as a picture, with axes, legend and AOPC")
             .clicked()
         {
             commands.push(Command::ExportFaithfulnessPlot);
         }
     });
-    let Some(f) = &session.faith else {
+    let Some(f) = &session.faith.result else {
         ui.weak("press Run to compute the curves");
         return commands;
     };

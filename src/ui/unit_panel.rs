@@ -33,7 +33,7 @@ pub fn unit_picker_ui(ui: &mut egui::Ui, session: &Session, layer: usize) -> Vec
     } else {
         "neuron"
     };
-    let mut unit = match session.unit {
+    let mut unit = match session.unit.chosen {
         Some((p, u)) if p == layer => u,
         _ => 0,
     };
@@ -51,7 +51,7 @@ pub fn unit_picker_ui(ui: &mut egui::Ui, session: &Session, layer: usize) -> Vec
         {
             commands.push(Command::SelectUnit { position: layer, unit });
         }
-        if session.unit.is_some() && ui.button("Clear").clicked() {
+        if session.unit.chosen.is_some() && ui.button("Clear").clicked() {
             commands.push(Command::ClearUnit);
         }
     });
@@ -62,20 +62,20 @@ pub fn unit_picker_ui(ui: &mut egui::Ui, session: &Session, layer: usize) -> Vec
 pub fn unit_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
     let (settings, session, view) = (&*cx.settings, cx.session, &mut *cx.view);
     let mut commands = Vec::new();
-    if session.unit != view.seen_unit {
-        view.seen_unit = session.unit;
-        view.scroll_to_unit = session.unit;
+    if session.unit.chosen != view.seen_unit {
+        view.seen_unit = session.unit.chosen;
+        view.scroll_to_unit = session.unit.chosen;
     }
-    let (Some((position, unit)), Some(model)) = (session.unit, &session.model) else {
+    let (Some((position, unit)), Some(model)) = (session.unit.chosen, &session.model) else {
         return commands;
     };
     // The conditional view of a unit just chosen (a bar or a channel clicked above) is scrolled into view until
     // its gallery is there.
     let shown = ui.scope(|ui| unit_contents_ui(ui, settings, session, view, (position, unit), model));
     commands.extend(shown.inner);
-    if view.scroll_to_unit == session.unit {
+    if view.scroll_to_unit == session.unit.chosen {
         ui.scroll_to_rect_animation(shown.response.rect, None, egui::style::ScrollAnimation::none());
-        if session.gallery_progress.is_none() {
+        if session.unit.gallery_progress.is_none() {
             view.scroll_to_unit = None;
         }
     }
@@ -108,9 +108,9 @@ fn unit_contents_ui(
                 super::framed_image(ui, egui::Image::new(&tex.heat).fit_to_exact_size(Vec2::splat(side)));
             });
         }
-        match &session.conditional {
+        match &session.unit.conditional {
             Some(c) if c.position == position && c.unit == unit => {
-                let key = (session.unit_generation, position, unit, settings.colormap);
+                let key = (session.unit.generation, position, unit, settings.colormap);
                 let cache = &mut view.unit;
                 if cache.conditional.as_ref().is_none_or(|(k, _)| *k != key) {
                     let map = channel_sum(&c.relevance, h * w);
@@ -139,7 +139,7 @@ fn unit_contents_ui(
         }
     });
     ui.label(egui::RichText::new("Samples where this unit receives the most relevance").strong());
-    if let Some(p) = &session.gallery_progress {
+    if let Some(p) = &session.unit.gallery_progress {
         let (done, total) = p.counts();
         ui.horizontal(|ui| {
             ui.add(
@@ -154,6 +154,7 @@ fn unit_contents_ui(
         ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
     }
     if let Some(g) = session
+        .unit
         .gallery
         .as_ref()
         .filter(|g| g.position == position && g.unit == unit)
