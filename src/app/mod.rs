@@ -4,6 +4,8 @@ mod analysis_logic;
 pub mod check;
 pub mod command;
 pub mod compare;
+pub mod explain_job;
+pub mod export_job;
 pub mod file_kind;
 pub mod files;
 pub mod job_error;
@@ -11,6 +13,7 @@ pub mod jobs;
 pub mod logic;
 pub mod render;
 pub mod rules;
+pub mod runner;
 pub mod settings_store;
 pub mod state;
 
