@@ -297,7 +297,7 @@ impl LrpApp {
             .map(|c| c.label.as_str())
             .filter(|l| *l != crate::eval::RANDOM_LABEL)
             .collect();
-        super::logic::file_safe(&format!("{model}_{covered}_{}_faithfulness", rules.join("_vs_")))
+        super::export_logic::file_safe(&format!("{model}_{covered}_{}_faithfulness", rules.join("_vs_")))
     }
 
     /// What the current explanation is of, as the exports say it: `sample #3 (label 2)` or `the drawn digit`.

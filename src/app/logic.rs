@@ -3,16 +3,15 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::file_kind::{MODEL_EXTENSIONS, PendingExport};
-use super::jobs::{ExplainRequest, ExportData, ExportKind, Job, JobResult};
-use super::render::InputMaps;
+use super::file_kind::PendingExport;
+use super::jobs::{ExplainRequest, Job, JobResult};
 use super::rules;
-use super::state::{Predictions, Session, Settings};
+use super::samples::{step_in, visible_samples};
+use super::state::Predictions;
 use super::{Command, LrpApp};
 use crate::data::Dataset;
 use crate::data::choose_preprocess;
 use crate::data::preprocess::Preprocess;
-use crate::heatmap::{side_by_side, upscale_nearest};
 use crate::lrp::{ResolvedMethod, Target};
 use crate::model::LoadedModel;
 use crate::model::Model;
@@ -318,183 +317,5 @@ impl LrpApp {
             dataset,
             preprocess: self.session.preprocess,
         });
-    }
-
-    /// A file name describing the current result, e.g. `cnn_s12_c7_epsilon_plus_flat_heatmap.png`.
-    pub(super) fn export_name(&self, kind: ExportKind) -> String {
-        let what = match kind {
-            ExportKind::HeatmapPng => "heatmap",
-            ExportKind::SideBySidePng => "digit_heatmap",
-            ExportKind::RelevanceNpy | ExportKind::RelevanceCsv => "relevance",
-        };
-        format!("{}_{what}.{}", self.export_stem(), kind.extension())
-    }
-
-    /// The start of export names: model, sample, class (and contrast) and rule, file-name safe.
-    pub(super) fn export_stem(&self) -> String {
-        let model = self.session.model.as_ref().map_or("model", |m| m.name());
-        let class = self.session.result.as_ref().map_or(0, |r| r.target);
-        let contrast = self.session.contrast.map_or(String::new(), |b| format!("_vs{b}"));
-        let sample = if self.session.canvas.is_some() {
-            "drawn".to_string()
-        } else {
-            format!("s{}", self.settings.sample)
-        };
-        file_safe(&format!(
-            "{model}_{sample}_c{class}{contrast}_{}",
-            self.settings.rule_choice
-        ))
-    }
-
-    pub(super) fn export_to(&mut self, kind: ExportKind, path: PathBuf) {
-        let maps = self
-            .session
-            .result
-            .as_ref()
-            .and_then(|r| InputMaps::of(&self.settings, &self.session, r));
-        let Some(maps) = maps else {
-            self.session.error("nothing to export yet: no explanation is shown");
-            return;
-        };
-        let scale = self.settings.export_scale.clamp(1, 64);
-        let data = match kind {
-            ExportKind::HeatmapPng => ExportData::Image(upscale_nearest(&maps.heat(&self.settings), scale)),
-            ExportKind::SideBySidePng => {
-                let digit = upscale_nearest(&maps.digit(), scale);
-                let heat = upscale_nearest(&maps.heat(&self.settings), scale);
-                ExportData::Image(side_by_side(&[&digit, &heat], scale * 2))
-            }
-            ExportKind::RelevanceNpy => ExportData::Array {
-                values: maps.relevance.clone(),
-                shape: vec![maps.height, maps.width],
-            },
-            ExportKind::RelevanceCsv => ExportData::Csv {
-                values: maps.relevance.clone(),
-                width: maps.width,
-            },
-        };
-        self.submit(Job::Export { path, data });
-    }
-}
-
-/// The sample indices the browser shows: class filter and "misclassified only" applied.
-pub fn visible_samples(settings: &Settings, session: &Session) -> Vec<usize> {
-    let Some(data) = &session.dataset else {
-        return Vec::new();
-    };
-    (0..data.len())
-        .filter(|&i| match settings.class_filter {
-            Some(c) => data.label(i).or_else(|| session.predicted_class(i)) == Some(c),
-            None => true,
-        })
-        .filter(|&i| {
-            !settings.misclassified_only
-                || matches!((data.label(i), session.predicted_class(i)), (Some(l), Some(p)) if l != p)
-        })
-        .collect()
-}
-
-/// The index `delta` steps from `current` in `visible` (from the nearest following entry if `current` is hidden).
-fn step_in(visible: &[usize], current: usize, delta: i64) -> Option<usize> {
-    if visible.is_empty() {
-        return None;
-    }
-    let pos = match visible.binary_search(&current) {
-        Ok(p) => p as i64 + delta,
-        Err(p) if delta > 0 => p as i64 + delta - 1,
-        Err(p) => p as i64 + delta,
-    };
-    visible.get(pos.clamp(0, visible.len() as i64 - 1) as usize).copied()
-}
-
-/// ←/→ step through samples, ↑/↓ through layers, unless a text field has the keyboard.
-pub(super) fn keyboard_commands(ctx: &egui::Context) -> Vec<Command> {
-    use egui::{Key, Modifiers};
-    if ctx.egui_wants_keyboard_input() {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    ctx.input_mut(|i| {
-        for (key, command) in [
-            (Key::ArrowLeft, Command::StepSample(-1)),
-            (Key::ArrowRight, Command::StepSample(1)),
-            (Key::ArrowUp, Command::StepLayer(1)),
-            (Key::ArrowDown, Command::StepLayer(-1)),
-        ] {
-            while i.consume_key(Modifiers::NONE, key) {
-                out.push(command.clone());
-            }
-        }
-    });
-    out
-}
-
-/// Files dropped on the window: models by extension, label files by name, anything else as samples.
-pub(super) fn dropped_file_commands(ctx: &egui::Context) -> Vec<Command> {
-    let dropped: Vec<PathBuf> = ctx.input(|i| {
-        i.raw
-            .dropped_files
-            .iter()
-            .map(|f| f.path().to_path_buf())
-            .filter(|p| !p.as_os_str().is_empty())
-            .collect()
-    });
-    let mut data = None;
-    let mut labels = None;
-    let mut out = Vec::new();
-    for path in dropped {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase())
-            .unwrap_or_default();
-        if MODEL_EXTENSIONS.contains(&ext.as_str()) {
-            out.push(Command::OpenModel(path));
-        } else if name.contains("labels") || name.contains("idx1") {
-            labels = Some(path);
-        } else {
-            data = Some(path);
-        }
-    }
-    match (data, labels) {
-        (Some(path), labels) => {
-            let labels = labels.or_else(|| crate::data::labels_next_to(&path));
-            out.push(Command::OpenData { path, labels });
-        }
-        (None, Some(labels)) => out.push(Command::OpenLabels(labels)),
-        (None, None) => {}
-    }
-    out
-}
-
-/// `raw` with every character other than ASCII letters, digits, `.`, `_` and `-` replaced by `_`.
-pub(super) fn file_safe(raw: &str) -> String {
-    raw.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::step_in;
-
-    #[test]
-    fn steps_within_the_filtered_samples() {
-        let v = [2, 5, 9];
-        assert_eq!(step_in(&v, 5, 1), Some(9));
-        assert_eq!(step_in(&v, 9, 1), Some(9));
-        assert_eq!(step_in(&v, 5, -1), Some(2));
-        assert_eq!(step_in(&v, 6, 1), Some(9));
-        assert_eq!(step_in(&v, 6, -1), Some(5));
-        assert_eq!(step_in(&[], 0, 1), None);
     }
 }

@@ -6,14 +6,17 @@ pub mod command;
 pub mod compare;
 pub mod explain_job;
 pub mod export_job;
+mod export_logic;
 pub mod file_kind;
 pub mod files;
+mod input;
 pub mod job_error;
 pub mod jobs;
 pub mod logic;
 pub mod render;
 pub mod rules;
 pub mod runner;
+pub mod samples;
 pub mod settings_store;
 pub mod state;
 
@@ -170,11 +173,11 @@ impl LrpApp {
     pub fn frame_ui(&mut self, ui: &mut egui::Ui) {
         self.poll_jobs();
         let ctx = ui.ctx().clone();
-        let mut commands = logic::keyboard_commands(&ctx);
+        let mut commands = input::keyboard_commands(&ctx);
         if self.settings.tab == state::CentralTab::Check {
             commands.extend(check::dropped_relevance_commands(&ctx));
         } else {
-            commands.extend(logic::dropped_file_commands(&ctx));
+            commands.extend(input::dropped_file_commands(&ctx));
         }
         commands.extend(crate::ui::root_ui(
             ui,

@@ -7,7 +7,7 @@ use super::ViewCache;
 use super::panel::PanelCx;
 use super::theme::{ACCENT, MISTAKE};
 use crate::app::Command;
-use crate::app::logic::visible_samples;
+use crate::app::samples::visible_samples;
 use crate::app::state::{Session, Settings};
 
 const THUMB: f32 = 42.0;
