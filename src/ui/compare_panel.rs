@@ -112,10 +112,26 @@ pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command>
             .small()
             .weak(),
     );
+    let mut clicked = None;
+    settings.compare_columns = cells_ui(ui, &grid, textures, &cache.selected, &mut clicked);
+    if let Some(i) = clicked {
+        select_cell(&mut cache.selected, i);
+    }
+    difference_ui(ui, &grid, view, settings, (h, w));
+    commands
+}
+
+/// The cells in rows as long as the width allows (returned: the window's row length, which the exported picture
+/// copies), each under its name, selected ones framed; a click on one is written to `clicked`.
+fn cells_ui(
+    ui: &mut egui::Ui,
+    grid: &CompareResult,
+    textures: &[Option<egui::TextureHandle>],
+    selected: &[usize],
+    clicked: &mut Option<usize>,
+) -> usize {
     let side = 96.0;
     let per_row = ((ui.available_width() / (side + 12.0)).floor() as usize).max(1);
-    settings.compare_columns = per_row;
-    let mut clicked = None;
     egui::Grid::new("compare_grid").spacing([8.0, 6.0]).show(ui, |ui| {
         for (i, (cell, texture)) in grid.cells.iter().zip(textures).enumerate() {
             ui.vertical(|ui| {
@@ -133,7 +149,7 @@ pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command>
                             fmt_num(r.iter().sum())
                         ));
                         let response = response.accessible_name(format!("compare cell {}", cell.label));
-                        if cache.selected.contains(&i) {
+                        if selected.contains(&i) {
                             ui.painter().rect_stroke(
                                 response.rect,
                                 0.0,
@@ -142,7 +158,7 @@ pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command>
                             );
                         }
                         if response.clicked() {
-                            clicked = Some(i);
+                            *clicked = Some(i);
                         }
                     }
                     (_, Err(e)) => {
@@ -158,11 +174,7 @@ pub fn compare_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command>
             }
         }
     });
-    if let Some(i) = clicked {
-        select_cell(&mut cache.selected, i);
-    }
-    difference_ui(ui, &grid, view, settings, (h, w));
-    commands
+    per_row
 }
 
 /// Toggles cell `i`; a third selection replaces the oldest.

@@ -8,6 +8,7 @@ use super::fmt_num;
 use super::panel::PanelCx;
 use super::theme::{ACCENT, CORRECT};
 use crate::app::Command;
+use crate::app::state::{ExplainResult, Session, Settings};
 use crate::lrp::InitRelevance;
 
 /// The output bar chart (click a bar to explain that class), class buttons and the initial relevance.
@@ -19,6 +20,39 @@ pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> 
         ui.weak("no explanation yet");
         return commands;
     };
+    prediction_line_ui(ui, session, result);
+    commands.extend(chart_ui(ui, settings, result));
+    let values = &result.logits;
+    commands.extend(contrast_ui(ui, session, result));
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Explain:");
+        if ui
+            .selectable_label(session.target.is_none(), "predicted")
+            .on_hover_text("explain the predicted class of each sample")
+            .clicked()
+        {
+            commands.push(Command::SelectClass(None));
+        }
+        for c in 0..values.len() {
+            let response = ui
+                .selectable_label(session.target == Some(c), c.to_string())
+                .accessible_name(format!("explain class {c}"));
+            if response.clicked() {
+                commands.push(Command::SelectClass(Some(c)));
+            }
+        }
+    });
+    commands.extend(init_ui(ui, settings));
+    ui.label(format!(
+        "explaining class {} · start relevance {}",
+        result.target,
+        fmt_num(result.totals.last().copied().unwrap_or(0.0))
+    ));
+    commands
+}
+
+/// "predicted 7 (99.9 %) · label 7 correct", or what is known instead of the label.
+fn prediction_line_ui(ui: &mut egui::Ui, session: &Session, result: &ExplainResult) {
     // A drawn digit has no label: it must not borrow the label of the sample it replaced.
     let drawn = session.canvas.is_some();
     let label = if drawn {
@@ -51,6 +85,12 @@ pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> 
             }
         }
     });
+}
+
+/// The bars (probabilities or logits): click one to explain that class, right- or shift-click to contrast with it.
+fn chart_ui(ui: &mut egui::Ui, settings: &mut Settings, result: &ExplainResult) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let predicted = result.predicted();
     ui.horizontal(|ui| {
         ui.label("Bars:");
         ui.radio_value(&mut settings.show_logits, false, "probability");
@@ -125,6 +165,13 @@ pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> 
             }
         }
     }
+    commands
+}
+
+/// "Rather than:" — the class the target is contrasted with (never the target itself), and a way out if it is.
+fn contrast_ui(ui: &mut egui::Ui, session: &Session, result: &ExplainResult) -> Vec<Command> {
+    let mut commands = Vec::new();
+    let values = &result.logits;
     ui.horizontal(|ui| {
         ui.label("Rather than:");
         let mut contrast = session.contrast;
@@ -159,24 +206,12 @@ pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> 
             }
         });
     }
-    ui.horizontal_wrapped(|ui| {
-        ui.label("Explain:");
-        if ui
-            .selectable_label(session.target.is_none(), "predicted")
-            .on_hover_text("explain the predicted class of each sample")
-            .clicked()
-        {
-            commands.push(Command::SelectClass(None));
-        }
-        for c in 0..values.len() {
-            let response = ui
-                .selectable_label(session.target == Some(c), c.to_string())
-                .accessible_name(format!("explain class {c}"));
-            if response.clicked() {
-                commands.push(Command::SelectClass(Some(c)));
-            }
-        }
-    });
+    commands
+}
+
+/// Where LRP starts: the class's logit or 1.
+fn init_ui(ui: &mut egui::Ui, settings: &mut Settings) -> Vec<Command> {
+    let mut commands = Vec::new();
     ui.horizontal(|ui| {
         ui.label("Initial relevance:");
         let before = settings.init;
@@ -188,11 +223,6 @@ pub fn output_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> 
             commands.push(Command::Recompute);
         }
     });
-    ui.label(format!(
-        "explaining class {} · start relevance {}",
-        result.target,
-        fmt_num(result.totals.last().copied().unwrap_or(0.0))
-    ));
     commands
 }
 
