@@ -22,7 +22,14 @@ impl LrpApp {
     pub fn run_command(&mut self, command: Command) {
         match command {
             Command::Dialog(kind) => self.ask_for_file(kind),
-            Command::OpenModel(path) => self.submit(Job::LoadModel(path)),
+            Command::OpenModel(path) => self.submit(Job::LoadModel { path, output: None }),
+            Command::ChooseOutput(output) => match self.session.model_path.clone() {
+                Some(path) => self.submit(Job::LoadModel {
+                    path,
+                    output: Some(output),
+                }),
+                None => self.session.error("open a model before choosing its output"),
+            },
             Command::OpenData { path, labels } => self.submit(Job::LoadData { path, labels }),
             Command::OpenLabels(labels) => match self.session.data_path.clone() {
                 Some(path) => self.submit(Job::LoadData {
