@@ -156,6 +156,7 @@ impl LrpApp {
         s.model = Some(Arc::new(loaded.model));
         s.model_notes = loaded.notes;
         s.model_metadata = loaded.metadata;
+        s.model_import = loaded.import;
         s.model_path = Some(path.clone());
         s.result = None;
         s.target = None;

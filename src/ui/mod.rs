@@ -52,7 +52,9 @@ pub fn root_ui(ui: &mut egui::Ui, settings: &mut Settings, session: &Session, vi
     egui::Panel::top("menu_bar").show(ui, |ui| {
         commands.extend(menu_bar::menu_bar_ui(ui, settings, session, view));
     });
-    egui::Panel::bottom("status_bar").show(ui, |ui| status_bar::status_bar_ui(ui, settings, session));
+    egui::Panel::bottom("status_bar").show(ui, |ui| {
+        commands.extend(status_bar::status_bar_ui(ui, settings, session));
+    });
     // Both side panels can be dragged wider or narrower; together they leave the views at least
     // CENTRAL_MIN_WIDTH. Their contents scroll instead of widening them, so the width is the user's.
     let full = ui.available_width();
