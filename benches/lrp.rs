@@ -135,5 +135,30 @@ fn gallery(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single_sample, batched, comparison_grid, gallery);
+/// The same small CNN (Conv 4@3×3, MaxPool, Conv 6@3×3, MaxPool, Dense 150→10) imported from Keras 3 (NHWC input,
+/// transposes absorbed at import) and from PyTorch's classic exporter (`tests/fixtures/onnx_exporters/`): one sample,
+/// as in the window, and a batch of 1000.
+fn exporters(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx_exporters");
+    let method: Method = "epsilon_plus_flat".parse().unwrap();
+    for n in [1usize, 1000] {
+        let mut group = c.benchmark_group(format!("exporters/batch{n}"));
+        group.throughput(Throughput::Elements(n as u64));
+        if n > 1 {
+            group.sample_size(10);
+        }
+        for name in ["keras_nhwc", "torch_classic"] {
+            let model = lrp_explorer::model::load(&dir.join(format!("{name}.onnx")))
+                .unwrap()
+                .model;
+            let x = batch(&common::read_f32(dir.join(format!("{name}.input.npy"))), n);
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(explain(&model, &x, &method, &Target::Predicted, InitRelevance::Logit).unwrap()))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, single_sample, batched, comparison_grid, gallery, exporters);
 criterion_main!(benches);

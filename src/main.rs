@@ -13,6 +13,7 @@ fn main() -> std::process::ExitCode {
             data: inputs.data,
             labels: inputs.labels,
             preprocess: inputs.preprocess,
+            output: inputs.output.output,
             relevance: window.relevance,
         })
     })

@@ -19,6 +19,8 @@ pub enum Command {
     /// The in-window browser was cancelled.
     CloseBrowser,
     OpenModel(PathBuf),
+    /// Reopen the current ONNX model explaining this graph output.
+    ChooseOutput(String),
     OpenData {
         path: PathBuf,
         labels: Option<PathBuf>,

@@ -23,7 +23,11 @@ use std::sync::Arc;
 /// A unit of work for a worker.
 #[derive(Clone, Debug)]
 pub enum Job {
-    LoadModel(PathBuf),
+    /// Open a model; `output` picks the explained output of an ONNX graph (`None`: the float scores).
+    LoadModel {
+        path: PathBuf,
+        output: Option<String>,
+    },
     LoadData {
         path: PathBuf,
         labels: Option<PathBuf>,
@@ -113,8 +117,9 @@ pub enum JobResult {
 /// Runs one job to its result (on whichever thread calls it).
 pub fn execute(job: Job) -> JobResult {
     match job {
-        Job::LoadModel(path) => {
-            let result = crate::model::load(&path).map_err(JobError::from);
+        Job::LoadModel { path, output } => {
+            let options = crate::model::onnx::ImportOptions { output };
+            let result = crate::model::load_with(&path, &options).map_err(JobError::from);
             JobResult::ModelLoaded { path, result }
         }
         Job::LoadData { path, labels } => {

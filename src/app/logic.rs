@@ -21,7 +21,14 @@ impl LrpApp {
     pub fn run_command(&mut self, command: Command) {
         match command {
             Command::Dialog(kind) => self.ask_for_file(kind),
-            Command::OpenModel(path) => self.submit(Job::LoadModel(path)),
+            Command::OpenModel(path) => self.submit(Job::LoadModel { path, output: None }),
+            Command::ChooseOutput(output) => match self.session.model_path.clone() {
+                Some(path) => self.submit(Job::LoadModel {
+                    path,
+                    output: Some(output),
+                }),
+                None => self.session.error("open a model before choosing its output"),
+            },
             Command::OpenData { path, labels } => self.submit(Job::LoadData { path, labels }),
             Command::OpenLabels(labels) => match self.session.data_path.clone() {
                 Some(path) => self.submit(Job::LoadData {
@@ -148,6 +155,7 @@ impl LrpApp {
         s.model = Some(Arc::new(loaded.model));
         s.model_notes = loaded.notes;
         s.model_metadata = loaded.metadata;
+        s.model_import = loaded.import;
         s.model_path = Some(path.clone());
         s.result = None;
         s.target = None;

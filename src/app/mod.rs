@@ -39,6 +39,8 @@ pub struct GuiOptions {
     pub labels: Option<PathBuf>,
     /// Preprocessing spec (`range=lo,hi;normalize=m,s;pad=n`).
     pub preprocess: Option<String>,
+    /// The ONNX graph output to explain (`--output`); `None`: the float scores.
+    pub output: Option<String>,
     /// A relevance map to check: the window opens on the Check tab with it.
     pub relevance: Option<PathBuf>,
 }
@@ -108,7 +110,10 @@ impl LrpApp {
             self.run_command(Command::SetPreprocess(spec.clone()));
         }
         match options.model.clone().or_else(|| default_asset("models/cnn.onnx")) {
-            Some(path) => self.run_command(Command::OpenModel(path)),
+            Some(path) => self.submit(Job::LoadModel {
+                path,
+                output: options.output.clone(),
+            }),
             None => self
                 .session
                 .info("No model given and no bundled model found: open one from the File menu."),

@@ -14,6 +14,7 @@ use crate::eval::{ConditionalResult, FaithResult, GalleryResult, LedgerRow, Prog
 use crate::heatmap::{Colormap, Normalization};
 use crate::lrp::{Baseline, Composite, InitRelevance, LayerRule, RuleChoice};
 use crate::model::Model;
+use crate::model::onnx::ImportReport;
 
 /// Side of the drawing canvas (MNIST size).
 pub const CANVAS_SIDE: usize = 28;
@@ -295,6 +296,8 @@ pub struct Session {
     pub model_notes: Vec<String>,
     /// Key/value metadata of the model file (e.g. its preprocessing spec).
     pub model_metadata: std::collections::BTreeMap<String, String>,
+    /// For ONNX files: what the import did (producer, input layout, explained output).
+    pub model_import: Option<Box<ImportReport>>,
     pub dataset: Option<Arc<Dataset>>,
     pub data_path: Option<PathBuf>,
     pub preprocess: Preprocess,
@@ -341,6 +344,25 @@ pub struct Session {
 }
 
 impl Session {
+    /// The facts of the status bar's model line after the model's name: for an ONNX file the producer, the input
+    /// layout and the explained output (`pytorch 2.15.0 · input NHWC [N,28,28,1] · output probabilities`), else
+    /// the input shape; `None` with no model.
+    pub fn model_line(&self) -> Option<String> {
+        let model = self.model.as_ref()?;
+        Some(match &self.model_import {
+            Some(report) => report.model_line(),
+            None => format!("input {:?}", model.input_shape()),
+        })
+    }
+
+    /// The graph outputs the user can choose to explain instead (`--output`), when there is more than one.
+    pub fn output_choices(&self) -> &[String] {
+        match &self.model_import {
+            Some(report) if report.outputs.len() > 1 => &report.outputs,
+            _ => &[],
+        }
+    }
+
     /// Records an error for the window.
     pub fn error(&mut self, text: impl Into<String>) {
         self.push_message(text.into(), true, None);

@@ -75,7 +75,7 @@ fn inputs_of(args: &DiagnoseArgs) -> Result<(Model, ArrayD<f32>, (f32, f32))> {
             .model
             .clone()
             .context("--input needs --model (the network the map was computed with)")?;
-        let model = crate::model::load(&model_path)?.model;
+        let model = args.inputs.output.load(&model_path)?.model;
         let x = read_npy_f32(path)?;
         let lo = x.iter().fold(f32::INFINITY, |m, &v| m.min(v));
         let hi = x.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));

@@ -86,6 +86,7 @@ pub fn prepare(inputs: &InputArgs, samples: &str) -> Result<Prepared> {
         data,
         labels,
         preprocess,
+        output,
     } = inputs.clone();
     let model_path = model
         .or_else(|| default_asset("models/cnn.onnx"))
@@ -93,7 +94,7 @@ pub fn prepare(inputs: &InputArgs, samples: &str) -> Result<Prepared> {
     let data_path = data
         .or_else(|| default_asset("test-images-idx3-ubyte.gz"))
         .context("no --data given and no bundled samples found")?;
-    let loaded = crate::model::load(&model_path)?;
+    let loaded = output.load(&model_path)?;
     let labels = labels.or_else(|| labels_next_to(&data_path));
     let dataset = crate::data::load_dataset(&data_path, labels.as_deref())?;
     let (pre, source) = choose_preprocess(

@@ -6,13 +6,15 @@ use anyhow::{Context, Result};
 use clap::Args;
 use ndarray::{ArrayD, Axis, IxDyn};
 
-use super::{parse_target, read_npy_f32, write_npy};
+use super::{OutputArg, parse_target, read_npy_f32, write_npy};
 use crate::lrp::{InitRelevance, Method, explain_map};
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
     #[arg(long)]
     pub model: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArg,
     /// float32 .npy `[N, ...]`, used as given (no preprocessing) and reshaped row-major to the model input.
     #[arg(long)]
     pub input: PathBuf,
@@ -36,7 +38,7 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: ExplainArgs) -> Result<()> {
-    let model = crate::model::load(&args.model)?.model;
+    let model = args.output.load(&args.model)?.model;
     let method: Method = args.rule.parse()?;
     let target = parse_target(&args.target)?;
     let x = read_npy_f32(&args.input)?;

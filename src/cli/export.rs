@@ -23,6 +23,8 @@ pub struct ExportArgs {
     /// Model (.onnx, LRP Toolbox .txt, weights .npz/.mat).
     #[arg(long)]
     pub model: PathBuf,
+    #[command(flatten)]
+    pub output: super::OutputArg,
     /// Samples (IDX, CSV, .npy/.npz, .mat, images or a folder of images).
     #[arg(long)]
     pub data: PathBuf,
@@ -100,7 +102,7 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let method: Method = args.rule.parse()?;
     let target = parse_export_target(&args.target)?;
     let shard = parse_shard(&args.shard)?;
-    let loaded = crate::model::load(&args.model)?;
+    let loaded = args.output.load(&args.model)?;
     let dataset = crate::data::load_dataset(&args.data, args.labels.as_deref())?;
     let samples = parse_samples(&args.samples, dataset.len())?;
     let (preprocess, source) = crate::data::choose_preprocess(

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 
-use super::describe_model;
+use super::{OutputArg, describe_model};
 use crate::lrp::{Method, multiply_adds};
 
 /// What `--init` does, printed with every model.
@@ -20,6 +20,8 @@ pub struct InfoArgs {
     pub data: Option<PathBuf>,
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
     /// Also print the multiply-adds per sample that this rule spec costs on the model (LRP rules only).
     #[arg(long)]
     pub rule: Option<String>,
@@ -37,7 +39,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
         bail!("give --model <FILE> and/or --data <FILE> (no bundled defaults found)");
     }
     if let Some(path) = model {
-        let m = crate::model::load(&path)?;
+        let m = args.output.load(&path)?;
         print!("{}", describe_model(&m.model));
         for note in &m.notes {
             println!("note: {note}");

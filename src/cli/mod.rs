@@ -16,7 +16,8 @@ use ndarray::ArrayD;
 use ndarray_npy::ReadNpyExt;
 
 use crate::lrp::{InitRelevance, Target};
-use crate::model::Model;
+use crate::model::onnx::ImportOptions;
+use crate::model::{LoadedModel, Model};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,6 +52,29 @@ pub struct InputArgs {
     /// Preprocessing from raw pixels in [0,1] to model input, e.g. `range=-1,1;pad=2`.
     #[arg(long)]
     pub preprocess: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+/// `--output NAME`: which output of an ONNX graph to explain.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct OutputArg {
+    /// ONNX models: the graph output (or any tensor) to explain instead of the float scores chosen automatically
+    /// (`info` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub output: Option<String>,
+}
+
+impl OutputArg {
+    /// Opens the model at `path` with this choice of output.
+    pub fn load(&self, path: &Path) -> Result<LoadedModel, crate::error::LoadError> {
+        crate::model::load_with(
+            path,
+            &ImportOptions {
+                output: self.output.clone(),
+            },
+        )
+    }
 }
 
 /// What the command line asks the window to open (the CLI knows nothing of the window; `main` passes this on).

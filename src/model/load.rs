@@ -29,6 +29,12 @@ pub fn load_with(path: &Path, options: &ImportOptions) -> Result<LoadedModel, Lo
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if let (Some(output), false) = (&options.output, ext == "onnx") {
+        return Err(LoadError::format(
+            path,
+            format!("--output {output:?} chooses among the outputs of an ONNX graph; a .{ext} model has one output"),
+        ));
+    }
     match ext.as_str() {
         "onnx" => {
             let m = super::onnx::read_with(path, options)?;

@@ -1,22 +1,25 @@
-//! The status bar: model, input shape, accuracy, time of the last explanation (messages float above it).
+//! The status bar: model (producer, input layout, explained output), accuracy, time of the last explanation
+//! (messages float above it).
 
 use super::panel::PanelCx;
 use super::theme::ACCENT;
 use crate::app::Command;
-use crate::app::state::{Session, Settings};
+use crate::app::state::Session;
 
-/// One line of facts about what is open.
+/// One line of facts about what is open; a choice of the explained output when the graph has several.
 pub fn status_bar_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
-    status_bar_body(ui, &*cx.settings, cx.session);
-    Vec::new()
-}
-
-fn status_bar_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+    let (settings, session) = (&*cx.settings, cx.session);
+    let mut commands = Vec::new();
     ui.horizontal(|ui| {
         match &session.model {
             Some(m) => {
                 ui.label(egui::RichText::new(format!("model {}", m.name())).strong());
-                ui.label(format!("input {:?}", m.input_shape()));
+                if let Some(line) = session.model_line() {
+                    ui.label(line);
+                }
+                if let Some(chosen) = output_choice_ui(ui, session) {
+                    commands.push(Command::ChooseOutput(chosen));
+                }
                 ui.label(format!("{} parameters", m.parameter_count()));
             }
             None => {
@@ -66,4 +69,26 @@ fn status_bar_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
             ui.spinner();
         }
     });
+    commands
+}
+
+/// The graph outputs of the model as a drop-down; returns the one picked, if it differs from the explained one.
+fn output_choice_ui(ui: &mut egui::Ui, session: &Session) -> Option<String> {
+    let choices = session.output_choices();
+    let current = session.model_import.as_ref()?.output.clone();
+    if choices.is_empty() {
+        return None;
+    }
+    let mut picked = current.clone();
+    egui::ComboBox::from_id_salt("explained_output")
+        .selected_text(current.as_str())
+        .show_ui(ui, |ui| {
+            for name in choices {
+                ui.selectable_value(&mut picked, name.clone(), name.as_str());
+            }
+        })
+        .response
+        .accessible_name("explained output")
+        .on_hover_text("the graph output whose scores are explained (reopens the model)");
+    (picked != current).then_some(picked)
 }

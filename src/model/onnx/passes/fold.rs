@@ -105,17 +105,33 @@ pub(in crate::model::onnx) fn fold(graph: &mut Graph<'_>) -> Result<(), LoadErro
             }
         }
         let node = folder.resolve(node, graph).map_err(&fail)?;
+        // Shape-giving inputs that are initializers (or a target `resolve` just rewrote into one) are read for shape
+        // inference too; weights are not decoded here.
+        let shape_values: Vec<Option<Known>> = node
+            .input
+            .iter()
+            .enumerate()
+            .map(|(k, name)| {
+                let wanted = shape_inputs(op(&node)).contains(&k) && !folder.known.contains_key(name);
+                if wanted {
+                    folder.value(name, graph).ok().flatten()
+                } else {
+                    None
+                }
+            })
+            .collect();
         let operands: Vec<Operand<'_>> = node
             .input
             .iter()
-            .map(|name| Operand {
+            .zip(&shape_values)
+            .map(|(name, constant)| Operand {
                 shape: graph.shapes.get(name).cloned().or_else(|| {
                     graph
                         .constants
                         .dims(name)
                         .map(|d| d.iter().map(|&v| Sym::Int(v as i64)).collect())
                 }),
-                value: folder.known.get(name),
+                value: folder.known.get(name).or(constant.as_ref()),
             })
             .collect();
         if let Some(shape) = shapes::infer(&node, op(&node), &operands) {

@@ -192,6 +192,65 @@ fn a_concat_of_shapes_with_minus_one_keeps_the_other_dimensions() {
 }
 
 #[test]
+fn the_shape_after_a_folded_reshape_is_known_to_a_later_shape_node() {
+    // Keras' `[N,28,28]` input: Reshape(x, Concat(Shape(x)[0], 2, 2, 1)) to NHWC, and later an NHWC flatten through
+    // Shape/Gather/Unsqueeze/Concat reads the shape of a tensor computed from that reshape.
+    let scalar_zero = node(
+        "Constant",
+        &[],
+        &["zero"],
+        vec![AttributeProto {
+            name: Some("value".into()),
+            r#type: Some(4),
+            t: Some(TensorProto {
+                data_type: Some(7),
+                int64_data: vec![0],
+                ..Default::default()
+            }),
+            ..Default::default()
+        }],
+    );
+    let nodes = vec![
+        scalar_zero,
+        node("Shape", &["x"], &["s0"], vec![]),
+        node("Gather", &["s0", "zero"], &["n0"], vec![int("axis", 0)]),
+        node("Unsqueeze", &["n0", "axes0"], &["n0u"], vec![]),
+        node("Concat", &["n0u", "two", "two", "one"], &["nhwc"], vec![int("axis", 0)]),
+        node("Reshape", &["x", "nhwc"], &["r"], vec![]),
+        node("Relu", &["r"], &["q"], vec![]),
+        node("Shape", &["q"], &["s1"], vec![]),
+        node("Gather", &["s1", "zero"], &["n1"], vec![int("axis", 0)]),
+        node("Unsqueeze", &["n1", "axes0"], &["n1u"], vec![]),
+        node("Concat", &["n1u", "minus1"], &["flat"], vec![int("axis", 0)]),
+        node("Reshape", &["q", "flat"], &["f"], vec![]),
+        node("Gemm", &["f", "w"], &["y"], vec![int("transB", 1)]),
+    ];
+    let inits = vec![
+        int64s("axes0", &[0]),
+        int64s("one", &[1]),
+        int64s("two", &[2]),
+        int64s("minus1", &[-1]),
+        dense_init("w", 4, 3),
+    ];
+    let m = import(graph(nodes, inits, &[2, 2])).unwrap();
+    // The leading reshape is part of reading the `[N,H,W]` input; the file's shape is reported.
+    assert_eq!(m.report.input_shape, [2, 2]);
+    assert_eq!(m.model.input_len(), 4);
+    assert_eq!(m.report.folded.get("Shape"), Some(&2), "{:?}", m.report.folded);
+    assert_eq!(m.model.shape_at(m.model.layers().len()), [3]);
+    let x = ndarray::ArrayD::<f32>::from_shape_vec(ndarray::IxDyn(&[1, 2, 2]), vec![1.0, -2.0, 3.0, 4.0]).unwrap();
+    // Dense on relu(x) flattened row-major: w[o][k] = ((o·4 + k) % 7 − 3)·0.1.
+    let relu = [1.0f32, 0.0, 3.0, 4.0];
+    let expected: Vec<f32> = (0..3)
+        .map(|o| (0..4).map(|k| (((o * 4 + k) % 7) as f32 - 3.0) * 0.1 * relu[k]).sum())
+        .collect();
+    let logits = m.model.logits(&x).unwrap();
+    for (a, b) in logits.iter().zip(&expected) {
+        assert!((a - b).abs() < 1e-6, "{logits} vs {expected:?}");
+    }
+}
+
+#[test]
 fn a_reshape_whose_target_is_computed_from_data_is_refused_clearly() {
     let nodes = vec![
         node("Cast", &["x"], &["t"], vec![int("to", 7)]),
@@ -221,6 +280,33 @@ fn an_unsupported_op_on_a_shape_computation_says_so() {
         }
         other => panic!("{other}"),
     }
+}
+
+#[test]
+fn an_unsupported_op_of_another_domain_is_named_with_its_domain() {
+    let nodes = vec![
+        node("Gemm", &["x", "w"], &["z"], vec![int("transB", 1)]),
+        NodeProto {
+            domain: Some("ai.onnx.ml".into()),
+            name: Some("norm".into()),
+            ..node("Normalizer", &["z"], &["y"], vec![])
+        },
+    ];
+    let err = import(graph(nodes, vec![dense_init("w", 4, 3)], &[4])).unwrap_err();
+    let text = err.to_string();
+    match err {
+        LoadError::UnsupportedOp {
+            op_type, node, context, ..
+        } => {
+            assert_eq!((op_type.as_str(), node.as_str()), ("ai.onnx.ml.Normalizer", "norm"));
+            assert!(!context.contains("shape computation"), "{context}");
+        }
+        other => panic!("{other}"),
+    }
+    assert!(
+        text.contains("ai.onnx.ml.Normalizer") && text.contains("norm"),
+        "{text}"
+    );
 }
 
 #[test]
