@@ -10,7 +10,8 @@ use crate::app::state::Session;
 pub fn status_bar_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
     let (settings, session) = (&*cx.settings, cx.session);
     let mut commands = Vec::new();
-    ui.horizontal(|ui| {
+    // Wraps onto a second line in a narrow window rather than running off its edge.
+    ui.horizontal_wrapped(|ui| {
         match &session.model {
             Some(m) => {
                 ui.label(egui::RichText::new(format!("model {}", m.name())).strong());
