@@ -316,3 +316,71 @@ fn another_output_can_be_chosen_and_a_wrong_name_lists_the_outputs() {
         "{text}"
     );
 }
+
+/// The same digits read from IDX, a Kaggle-style CSV and an `.npy` of `[N, 28, 28]` bytes feed the Keras NHWC
+/// (`[N,28,28,1]`) and `[N,28,28]` models with no reshaping by the user, and give the same relevance as each other.
+#[test]
+fn samples_from_every_reader_feed_the_nhwc_and_image_models_alike() {
+    use lrp_explorer::data::{Preprocess, load_dataset};
+    use ndarray_npy::WriteNpyExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let (idx, labels) = common::write_idx(tmp.path());
+    let reference = load_dataset(&idx, Some(&labels)).unwrap();
+    let n = reference.len();
+    let bytes: Vec<u8> = (0..n)
+        .flat_map(|i| reference.image(i).iter().map(|&v| (v * 255.0).round() as u8))
+        .collect();
+    // Kaggle's layout: a header, then label and 784 pixels per row.
+    let mut csv = String::from("label");
+    for k in 0..784 {
+        csv.push_str(&format!(",pixel{k}"));
+    }
+    csv.push('\n');
+    let truth = reference.labels.clone().unwrap();
+    for (i, row) in bytes.chunks(784).enumerate() {
+        csv.push_str(&truth[i].to_string());
+        for v in row {
+            csv.push_str(&format!(",{v}"));
+        }
+        csv.push('\n');
+    }
+    let csv_path = tmp.path().join("digits.csv");
+    std::fs::write(&csv_path, csv).unwrap();
+    let npy_path = tmp.path().join("digits.npy");
+    let cube = ndarray::Array3::from_shape_vec((n, 28, 28), bytes).unwrap();
+    cube.write_npy(std::fs::File::create(&npy_path).unwrap()).unwrap();
+    let readers = [
+        ("idx", reference),
+        ("csv", load_dataset(&csv_path, None).unwrap()),
+        ("npy", load_dataset(&npy_path, None).unwrap()),
+    ];
+    let method: Method = "epsilon_plus".parse().unwrap();
+    for model_name in ["keras_nhwc", "keras_image"] {
+        let model = open(model_name).model;
+        let mut first: Option<ArrayD<f32>> = None;
+        for (reader, ds) in &readers {
+            assert_eq!(ds.len(), n, "{reader}");
+            let x = Preprocess::default().apply(ds, 0..n).into_dyn();
+            let x = model
+                .shape_batch(x)
+                .unwrap_or_else(|e| panic!("{model_name} from {reader}: {e}"));
+            let e = explain(&model, &x, &method, &Target::Predicted, InitRelevance::Logit).unwrap();
+            let r = e.input_relevance().clone();
+            assert!(
+                r.iter().any(|v| v.abs() > 1e-6),
+                "{model_name} from {reader}: a blank map"
+            );
+            match &first {
+                None => first = Some(r),
+                Some(f) => {
+                    let diff = f
+                        .iter()
+                        .zip(r.iter())
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0f32, f32::max);
+                    assert_eq!(diff, 0.0, "{model_name}: {reader} differs from idx");
+                }
+            }
+        }
+    }
+}
