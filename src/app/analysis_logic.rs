@@ -10,8 +10,8 @@ use super::state::CANVAS_SIDE;
 use super::{Command, LrpApp};
 use crate::data::image::mnist_style;
 use crate::eval::{ConditionalRequest, FaithRequest, FlipSettings, GalleryRequest, Progress};
-use crate::heatmap::grid::{GridCell, GridText, compact_number};
-use crate::heatmap::upscale_nearest;
+use crate::heatmap::fmt_num;
+use crate::heatmap::grid::{GridCell, GridText};
 use crate::lrp::{ResolvedMethod, Target};
 
 /// Samples shown in a unit's gallery.
@@ -211,22 +211,17 @@ impl LrpApp {
         };
         let scale = self.settings.export_scale.clamp(1, 64);
         let shared = self.settings.compare_shared;
-        let maps: Vec<Option<Vec<f32>>> = grid
-            .cells
-            .iter()
-            .map(|c| c.relevance.as_ref().ok().map(|r| compare::channel_sum(r, w * h)))
-            .collect();
-        let scales = compare::cell_scales(&maps, shared);
-        let cells = compare::cell_images(&grid, w, h, shared, self.settings.colormap)
+        let (tiles, scales) = compare::cell_tiles(&grid, w, h, shared, self.settings.colormap);
+        let cells = tiles
             .into_iter()
             .zip(&grid.cells)
             .zip(&scales)
             .map(|((tile, cell), &s)| GridCell {
-                image: tile.map(|t| upscale_nearest(&t, scale)),
+                image: tile,
                 caption: cell.label.clone(),
                 note: match &cell.relevance {
                     Ok(_) if shared => String::new(),
-                    Ok(_) => format!("±{}", compact_number(s)),
+                    Ok(_) => format!("±{}", fmt_num(s)),
                     Err(e) => format!("not computed: {e}"),
                 },
             })
@@ -245,7 +240,7 @@ impl LrpApp {
         let subject = if across {
             format!("{} samples from #{}", grid.cells.len(), self.settings.sample)
         } else {
-            self.subject_text()
+            super::state::subject_text(&self.settings, &self.session)
         };
         let what = if across {
             format!("{} on each sample", self.settings.rule_choice)
@@ -262,7 +257,7 @@ impl LrpApp {
             title: format!("{model} · {subject} · relevance for {class}"),
             subtitle: format!("{what} · {scaling}"),
             bar_ends: if shared {
-                (format!("−{}", compact_number(top)), format!("+{}", compact_number(top)))
+                (format!("−{}", fmt_num(top)), format!("+{}", fmt_num(top)))
             } else {
                 ("−max |R|".into(), "+max |R|".into())
             },
@@ -278,6 +273,7 @@ impl LrpApp {
                 cells,
                 columns: self.settings.compare_columns.max(1),
                 colormap: self.settings.colormap,
+                scale,
             },
         });
     }
@@ -298,18 +294,6 @@ impl LrpApp {
             .filter(|l| *l != crate::eval::RANDOM_LABEL)
             .collect();
         super::export_logic::file_safe(&format!("{model}_{covered}_{}_faithfulness", rules.join("_vs_")))
-    }
-
-    /// What the current explanation is of, as the exports say it: `sample #3 (label 2)` or `the drawn digit`.
-    fn subject_text(&self) -> String {
-        if self.session.canvas.is_some() {
-            return "the drawn digit (no label)".to_string();
-        }
-        let i = self.settings.sample;
-        match self.session.dataset.as_ref().and_then(|d| d.label(i)) {
-            Some(l) => format!("sample #{i} (label {l})"),
-            None => format!("sample #{i}"),
-        }
     }
 
     fn request_faithfulness(&mut self) {

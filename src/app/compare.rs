@@ -152,16 +152,29 @@ pub fn cell_images(
     shared: bool,
     cmap: Colormap,
 ) -> Vec<Option<RgbaImage>> {
+    cell_tiles(result, width, height, shared, cmap).0
+}
+
+/// [`cell_images`] with the scale each cell was drawn at (the largest |R| that reaches the colormap's end).
+pub fn cell_tiles(
+    result: &CompareResult,
+    width: usize,
+    height: usize,
+    shared: bool,
+    cmap: Colormap,
+) -> (Vec<Option<RgbaImage>>, Vec<f32>) {
     let maps: Vec<Option<Vec<f32>>> = result
         .cells
         .iter()
         .map(|c| c.relevance.as_ref().ok().map(|r| channel_sum(r, width * height)))
         .collect();
     let scales = cell_scales(&maps, shared);
-    maps.iter()
-        .zip(scales)
-        .map(|(m, s)| m.as_ref().map(|m| heatmap::relevance_image(m, width, height, s, cmap)))
-        .collect()
+    let images = maps
+        .iter()
+        .zip(&scales)
+        .map(|(m, &s)| m.as_ref().map(|m| heatmap::relevance_image(m, width, height, s, cmap)))
+        .collect();
+    (images, scales)
 }
 
 /// `a − b` of two cells' input maps, when both were computed.

@@ -27,6 +27,8 @@ pub enum ExportData {
         cells: Vec<crate::heatmap::grid::GridCell>,
         columns: usize,
         colormap: crate::heatmap::Colormap,
+        /// Pixels per heatmap pixel (the tiles are upscaled in the export job, off the UI thread).
+        scale: u32,
     },
 }
 
@@ -42,8 +44,17 @@ pub(super) fn write_export(path: &std::path::Path, data: &ExportData) -> Result<
             cells,
             columns,
             colormap,
+            scale,
         } => {
-            let img = crate::heatmap::grid::labelled_grid(text, cells, *columns, *colormap).map_err(|e| {
+            let cells: Vec<_> = cells
+                .iter()
+                .map(|c| crate::heatmap::grid::GridCell {
+                    image: c.image.as_ref().map(|t| crate::heatmap::upscale_nearest(t, *scale)),
+                    caption: c.caption.clone(),
+                    note: c.note.clone(),
+                })
+                .collect();
+            let img = crate::heatmap::grid::labelled_grid(text, &cells, *columns, *colormap).map_err(|e| {
                 crate::error::ExportError::Encode {
                     path: path.into(),
                     message: e.to_string(),

@@ -414,3 +414,15 @@ impl Session {
         self.predictions.as_ref()?.classes.get(i).copied()
     }
 }
+
+/// What the current explanation is of: `the drawn digit (no label)`, `sample #3 (label 7)`, `sample #3 (no label)`.
+pub fn subject_text(settings: &Settings, session: &Session) -> String {
+    if session.canvas.is_some() {
+        return "the drawn digit (no label)".to_string();
+    }
+    let i = settings.sample;
+    match session.dataset.as_ref().and_then(|d| d.label(i)) {
+        Some(l) => format!("sample #{i} (label {l})"),
+        None => format!("sample #{i} (no label)"),
+    }
+}

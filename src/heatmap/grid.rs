@@ -163,16 +163,6 @@ pub fn labelled_grid(
     }))
 }
 
-/// A compact number for labels: `1.23e-4`, `0.0123`, `12.3457`.
-pub fn compact_number(v: f32) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e4).contains(&a) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 /// `text` cut with "…" until it fits `max_width` pixels at `size`.
 fn fit<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,

@@ -19,6 +19,16 @@ pub enum Normalization {
     Shared,
 }
 
+/// A compact number for labels, the same in the window and in exported pictures: `1.23e-4`, `0.0123`, `12.3457`.
+pub fn fmt_num(v: f32) -> String {
+    let a = v.abs();
+    if a != 0.0 && !(1e-3..1e4).contains(&a) {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// Opacity of the heatmap in overlays unless the user picks another.
 pub const DEFAULT_OVERLAY_OPACITY: f32 = 0.85;
 

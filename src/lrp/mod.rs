@@ -50,15 +50,6 @@ impl Method {
             Method::IntegratedGradients { steps } => ResolvedMethod::IntegratedGradients { steps: *steps },
         })
     }
-
-    /// The output relevance this method actually starts from: `init` for LRP, the one-hot gradient of the
-    /// target logit for the gradient baselines.
-    pub fn effective_init(&self, init: InitRelevance) -> InitRelevance {
-        match self {
-            Method::Lrp(_) => init,
-            Method::Gradient | Method::InputXGradient | Method::IntegratedGradients { .. } => InitRelevance::OneHot,
-        }
-    }
 }
 
 /// A [`Method`] for one model: LRP as the rule of every layer (what [`Composite::resolve`] gives). Build it with
@@ -130,7 +121,7 @@ impl ResolvedMethod {
 }
 
 /// The output relevance LRP starts from (the gradient baselines always start from the one-hot gradient, see
-/// [`Method::effective_init`]). Persisted by the window under these variant names.
+/// [`ResolvedMethod::effective_init`]). Persisted by the window under these variant names.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum InitRelevance {
     /// The chosen class's logit, all other outputs 0 (the LRP Toolbox convention).

@@ -8,9 +8,8 @@ use egui::RichText;
 use ndarray::{ArrayD, IxDyn};
 
 use super::panel::PanelCx;
-use super::{ViewCache, position_label};
+use super::position_label;
 use crate::app::Command;
-use crate::app::state::Session;
 use crate::lrp::arithmetic::{UnitArithmetic, unit_arithmetic, weighted_layer_at};
 
 /// Terms and inputs listed per part.
@@ -29,17 +28,13 @@ pub struct ArithmeticCache {
 
 /// The view below the conditional heatmap (shown when a unit is chosen in the stepper).
 pub fn arithmetic_view_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
-    arithmetic_view_body(ui, cx.session, &mut *cx.view);
-    Vec::new()
-}
-
-fn arithmetic_view_body(ui: &mut egui::Ui, session: &Session, view: &mut ViewCache) {
+    let (session, view) = (cx.session, &mut *cx.view);
     let (Some((position, unit)), Some(model), Some(result)) = (session.unit.chosen, &session.model, &session.result)
     else {
-        return;
+        return Vec::new();
     };
     let Some(layer) = weighted_layer_at(model, position) else {
-        return;
+        return Vec::new();
     };
     ui.separator();
     ui.heading(format!(
@@ -48,7 +43,7 @@ fn arithmetic_view_body(ui: &mut egui::Ui, session: &Session, view: &mut ViewCac
     ));
     let Some(rule) = session.plan.get(layer).copied() else {
         ui.weak("The arithmetic view shows LRP rules; the current method is a gradient baseline.");
-        return;
+        return Vec::new();
     };
     let out_shape = model.shape_at(layer + 1).to_vec();
     let cache = &mut view.arithmetic;
@@ -109,6 +104,7 @@ fn arithmetic_view_body(ui: &mut egui::Ui, session: &Session, view: &mut ViewCac
         }
         None => {}
     }
+    Vec::new()
 }
 
 fn compute(

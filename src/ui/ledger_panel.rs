@@ -5,7 +5,6 @@ use super::fmt_num;
 use super::panel::PanelCx;
 use crate::app::Command;
 use crate::app::state::Session;
-use crate::app::state::Settings;
 use crate::eval::{LedgerRow, Warning};
 use crate::lrp::{LayerRule, Rule};
 
@@ -52,15 +51,11 @@ fn part(v: Option<f64>) -> String {
 
 /// The conservation ledger of the current explanation.
 pub fn ledger_panel_ui(ui: &mut egui::Ui, cx: &mut PanelCx<'_>) -> Vec<Command> {
-    ledger_panel_body(ui, &*cx.settings, cx.session);
-    Vec::new()
-}
-
-fn ledger_panel_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) {
+    let (settings, session) = (&*cx.settings, cx.session);
     ui.heading("Conservation ledger");
     let (Some(result), Some(model)) = (&session.result, &session.model) else {
         ui.weak("no explanation yet");
-        return;
+        return Vec::new();
     };
     ui.label(
         egui::RichText::new(format!(
@@ -73,7 +68,7 @@ fn ledger_panel_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) 
     );
     if result.ledger.is_empty() {
         ui.weak("the ledger needs LRP rules (gradient baselines do not conserve relevance)");
-        return;
+        return Vec::new();
     }
     ui.label(
         egui::RichText::new(
@@ -113,6 +108,7 @@ fn ledger_panel_body(ui: &mut egui::Ui, settings: &Settings, session: &Session) 
                 }
             });
     });
+    Vec::new()
 }
 
 fn row_ui(ui: &mut egui::Ui, model: &crate::model::Model, session: &Session, row: &LedgerRow) {

@@ -22,6 +22,8 @@ pub mod textures;
 pub mod theme;
 pub mod unit_panel;
 
+pub use crate::app::state::subject_text;
+pub use crate::heatmap::fmt_num;
 pub use panel::{PanelCx, PanelFn};
 pub use textures::ViewCache;
 
@@ -158,18 +160,6 @@ pub fn position_label(model: &crate::model::Model, k: usize) -> String {
     }
 }
 
-/// What the current explanation is of: `the drawn digit (no label)`, `sample #3 (label 7)`, `sample #3 (no label)`.
-pub fn subject_text(settings: &Settings, session: &Session) -> String {
-    if session.canvas.is_some() {
-        return "the drawn digit (no label)".to_string();
-    }
-    let i = settings.sample;
-    match session.dataset.as_ref().and_then(|d| d.label(i)) {
-        Some(l) => format!("sample #{i} (label {l})"),
-        None => format!("sample #{i} (no label)"),
-    }
-}
-
 /// An image with a thin frame around it, so that white heatmaps keep their edge on a light background.
 pub fn framed_image(ui: &mut egui::Ui, image: egui::Image<'_>) -> egui::Response {
     let response = ui.add(image);
@@ -177,14 +167,4 @@ pub fn framed_image(ui: &mut egui::Ui, image: egui::Image<'_>) -> egui::Response
     ui.painter()
         .rect_stroke(response.rect, 0.0, stroke, egui::StrokeKind::Outside);
     response
-}
-
-/// A compact number: `1.23e-4`, `0.0123`, `12.3`.
-pub fn fmt_num(v: f32) -> String {
-    let a = v.abs();
-    if a != 0.0 && !(1e-3..1e4).contains(&a) {
-        format!("{v:.2e}")
-    } else {
-        format!("{v:.4}")
-    }
 }
